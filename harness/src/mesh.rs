@@ -1,0 +1,308 @@
+//! A topology of mock servers brought up together on loopback.
+//!
+//! Every server binds first (so each port is known), then learns its peers'
+//! `host:port`, then starts. Server *i* (from 1) owns `127.0.0.i` and the host
+//! name `ds-i.example.com` unless its configuration says otherwise.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+
+use crate::clock::VirtualClock;
+use crate::config::{domains_for, ServerConfig, Timings, Version};
+use crate::error::HarnessError;
+use crate::hostmap::{HostEntry, HostMap};
+use crate::server::{Server, Shared};
+use crate::wire;
+
+/// What to bring up.
+#[derive(Debug, Clone)]
+pub struct MeshSpec {
+    pub servers: Vec<ServerConfig>,
+    pub timings: Timings,
+    pub time_scale: f64,
+    /// Virtual start time; default: now.
+    pub start: Option<OffsetDateTime>,
+    /// Also append each server's logs live under `DIR/NAME/`.
+    pub log_dir: Option<PathBuf>,
+    pub max_frame_len: usize,
+    pub seed: u64,
+}
+
+/// The loopback address of server number `i` (from 1): 127.0.0.i, then 127.0.1.x …
+pub fn loopback_for(i: usize) -> IpAddr {
+    let n = i.max(1);
+    IpAddr::V4(Ipv4Addr::new(
+        127,
+        0,
+        (n / 255) as u8,
+        (n % 255).max(1) as u8,
+    ))
+}
+
+impl MeshSpec {
+    /// `n` DS+RS servers of one version, fully meshed, replicating `backends`.
+    pub fn full_mesh(n: usize, version: &Version, backends: &[&str]) -> Self {
+        let servers = (1..=n)
+            .map(|i| {
+                let name = format!("ds-{i}");
+                let id = if version.string_server_ids() {
+                    name.clone()
+                } else {
+                    i.to_string()
+                };
+                let mut c = ServerConfig::new(
+                    &name,
+                    &format!("{name}.example.com"),
+                    loopback_for(i),
+                    version.clone(),
+                    &id,
+                );
+                c.domains = domains_for(version, backends);
+                c
+            })
+            .collect();
+        Self {
+            servers,
+            timings: Timings::default(),
+            time_scale: 1.0,
+            start: None,
+            log_dir: None,
+            max_frame_len: wire::DEFAULT_MAX_FRAME_LEN,
+            seed: 0,
+        }
+    }
+}
+
+/// One expected RS↔RS link and whether it is up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRow {
+    pub a: String,
+    pub b: String,
+    pub domain: String,
+    pub up: bool,
+    /// The server that opened the connection, when up.
+    pub initiator: Option<String>,
+}
+
+/// One DS domain session and whether it is up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DsRow {
+    pub server: String,
+    pub domain: String,
+    /// The RS server it is connected to.
+    pub rs: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Mesh {
+    servers: Vec<Arc<Server>>,
+    shared: Shared,
+}
+
+impl Mesh {
+    /// Brings the topology up.
+    pub async fn start(spec: MeshSpec) -> Result<Mesh, HarnessError> {
+        let clock = VirtualClock::new(
+            spec.start.unwrap_or_else(OffsetDateTime::now_utc),
+            spec.time_scale,
+        );
+        let hosts = Arc::new(HostMap::new());
+        let shared = Shared {
+            clock,
+            hosts: hosts.clone(),
+            timings: spec.timings.clone(),
+            max_frame_len: spec.max_frame_len,
+            changed: Arc::new(Notify::new()),
+        };
+        let mut names = std::collections::BTreeSet::new();
+        let mut servers = Vec::with_capacity(spec.servers.len());
+        for (i, cfg) in spec.servers.into_iter().enumerate() {
+            if !names.insert(cfg.name.clone()) {
+                return Err(HarnessError::Config(format!(
+                    "two servers are named {:?}",
+                    cfg.name
+                )));
+            }
+            hosts.set(&cfg.host, HostEntry::Addresses(cfg.addresses.clone()));
+            let server = Server::new(cfg, shared.clone(), spec.seed.wrapping_add(i as u64))?;
+            if let Some(dir) = &spec.log_dir {
+                let dir = dir.join(server.name());
+                server
+                    .log()
+                    .tee_to(&dir)
+                    .map_err(|source| HarnessError::Write { path: dir, source })?;
+            }
+            servers.push(Arc::new(server));
+        }
+        let mut bound = Vec::with_capacity(servers.len());
+        for s in &servers {
+            bound.push(s.bind().await?);
+        }
+        let urls: Vec<String> = servers
+            .iter()
+            .filter(|s| s.config().rs)
+            .map(|s| s.url())
+            .collect();
+        for s in &servers {
+            let cfg = s.config();
+            let own = s.url();
+            if cfg.rs {
+                s.set_peers(urls.iter().filter(|u| **u != own).cloned().collect());
+            }
+            if cfg.ds_replication_servers.is_empty() {
+                s.set_ds_replication_servers(if cfg.rs { vec![own] } else { urls.clone() });
+            }
+        }
+        for (s, b) in servers.iter().zip(bound) {
+            s.start_with(b).await?;
+        }
+        Ok(Mesh { servers, shared })
+    }
+
+    pub fn servers(&self) -> &[Arc<Server>] {
+        &self.servers
+    }
+
+    pub fn server(&self, name: &str) -> Result<&Arc<Server>, HarnessError> {
+        self.servers
+            .iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| HarnessError::UnknownServer(name.to_owned()))
+    }
+
+    pub fn hosts(&self) -> &Arc<HostMap> {
+        &self.shared.hosts
+    }
+
+    pub fn clock(&self) -> &VirtualClock {
+        &self.shared.clock
+    }
+
+    pub fn timings(&self) -> &Timings {
+        &self.shared.timings
+    }
+
+    /// Every expected RS↔RS link (one per unordered pair and shared domain) and its state.
+    pub async fn link_table(&self) -> Vec<LinkRow> {
+        let mut views = Vec::with_capacity(self.servers.len());
+        for s in &self.servers {
+            views.push((s.config(), s.url(), s.rs_links().await));
+        }
+        let mut rows = Vec::new();
+        for (i, (a, a_url, a_links)) in views.iter().enumerate() {
+            for (b, b_url, b_links) in views.iter().skip(i + 1) {
+                if !a.rs || !b.rs {
+                    continue;
+                }
+                for d in a
+                    .domains
+                    .iter()
+                    .filter(|d| b.domains.iter().any(|x| x.base_dn == d.base_dn))
+                {
+                    let from_a = a_links
+                        .iter()
+                        .find(|l| l.domain == d.base_dn && l.peer == *b_url);
+                    let from_b = b_links
+                        .iter()
+                        .find(|l| l.domain == d.base_dn && l.peer == *a_url);
+                    let up = from_a.is_some() && from_b.is_some();
+                    let initiator = match (from_a, up) {
+                        (Some(l), true) if l.initiator => Some(a.name.clone()),
+                        (Some(_), true) => Some(b.name.clone()),
+                        _ => None,
+                    };
+                    rows.push(LinkRow {
+                        a: a.name.clone(),
+                        b: b.name.clone(),
+                        domain: d.base_dn.clone(),
+                        up,
+                        initiator,
+                    });
+                }
+            }
+        }
+        rows
+    }
+
+    /// Every DS domain session and the RS server it is connected to.
+    pub async fn ds_table(&self) -> Vec<DsRow> {
+        let mut rows = Vec::new();
+        for s in &self.servers {
+            let cfg = s.config();
+            if !cfg.ds {
+                continue;
+            }
+            let sessions = s.ds_sessions().await;
+            for d in &cfg.domains {
+                let rs = sessions.get(&d.base_dn).map(|id| {
+                    self.servers
+                        .iter()
+                        .map(|x| x.config())
+                        .find(|x| x.server_id == *id)
+                        .map(|x| x.name)
+                        .unwrap_or_else(|| id.clone())
+                });
+                rows.push(DsRow {
+                    server: cfg.name.clone(),
+                    domain: d.base_dn.clone(),
+                    rs,
+                });
+            }
+        }
+        rows
+    }
+
+    /// What is not up yet, one line each.
+    pub async fn missing(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .link_table()
+            .await
+            .into_iter()
+            .filter(|r| !r.up)
+            .map(|r| format!("{} <-> {} for \"{}\"", r.a, r.b, r.domain))
+            .collect();
+        out.extend(
+            self.ds_table()
+                .await
+                .into_iter()
+                .filter(|r| r.rs.is_none())
+                .map(|r| format!("DS of {} for \"{}\"", r.server, r.domain)),
+        );
+        out
+    }
+
+    /// Waits until every expected link and DS session is up.
+    pub async fn wait_all_up(&self, timeout: Duration) -> Result<(), Vec<String>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.shared.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let missing = self.missing().await;
+            if missing.is_empty() {
+                return Ok(());
+            }
+            // Link changes wake us; the short cap covers a change between check and wait.
+            let cap = tokio::time::Instant::now() + Duration::from_millis(200);
+            if tokio::time::timeout_at(deadline.min(cap), notified)
+                .await
+                .is_err()
+                && tokio::time::Instant::now() >= deadline
+            {
+                return Err(self.missing().await);
+            }
+        }
+    }
+
+    /// Stops every server cleanly.
+    pub async fn shutdown(&self) {
+        for s in &self.servers {
+            s.stop().await;
+        }
+    }
+}
