@@ -47,9 +47,7 @@ impl Unacked {
 
     /// True when the oldest message has waited longer than `limit`.
     pub fn overdue(&self, now: Instant, limit: Duration) -> bool {
-        self.sent
-            .front()
-            .is_some_and(|&t| now.saturating_duration_since(t) > limit)
+        self.sent.front().is_some_and(|&t| now.saturating_duration_since(t) > limit)
     }
 }
 

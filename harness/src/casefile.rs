@@ -36,10 +36,7 @@ struct CasePorts {
 }
 
 fn write(path: &Path, text: &str) -> Result<(), HarnessError> {
-    std::fs::write(path, text).map_err(|source| HarnessError::Write {
-        path: path.to_owned(),
-        source,
-    })
+    std::fs::write(path, text).map_err(|source| HarnessError::Write { path: path.to_owned(), source })
 }
 
 fn lines(lines: Vec<String>) -> String {
@@ -52,12 +49,8 @@ fn lines(lines: Vec<String>) -> String {
 
 /// Writes the mesh's case folder into `dir` (created if missing) as it is now.
 pub fn write_case(mesh: &Mesh, dir: &Path) -> Result<(), HarnessError> {
-    let mkdir = |p: &Path| {
-        std::fs::create_dir_all(p).map_err(|source| HarnessError::Write {
-            path: p.to_owned(),
-            source,
-        })
-    };
+    let mkdir =
+        |p: &Path| std::fs::create_dir_all(p).map_err(|source| HarnessError::Write { path: p.to_owned(), source });
     mkdir(dir)?;
     let collected_at = mesh.clock().now().format(&Rfc3339).unwrap_or_default();
     let mut servers = Vec::new();
@@ -66,10 +59,7 @@ pub fn write_case(mesh: &Mesh, dir: &Path) -> Result<(), HarnessError> {
         let sdir = dir.join("servers").join(&cfg.name);
         mkdir(&sdir)?;
         write(&sdir.join("errors"), &lines(s.log().errors_lines()))?;
-        write(
-            &sdir.join("replication"),
-            &lines(s.log().replication_lines()),
-        )?;
+        write(&sdir.join("replication"), &lines(s.log().replication_lines()))?;
         servers.push(CaseServer {
             name: cfg.name.clone(),
             flavor: "ds",
@@ -78,17 +68,10 @@ pub fn write_case(mesh: &Mesh, dir: &Path) -> Result<(), HarnessError> {
             addresses: cfg.addresses.iter().map(|a| a.to_string()).collect(),
             server_id: cfg.server_id.clone(),
             domains: cfg.domains.iter().map(|d| d.base_dn.clone()).collect(),
-            ports: CasePorts {
-                replication: cfg.rs.then_some(cfg.replication_port),
-                admin: cfg.admin_port,
-            },
+            ports: CasePorts { replication: cfg.rs.then_some(cfg.replication_port), admin: cfg.admin_port },
         });
     }
-    let topo = CaseTopology {
-        collected_at,
-        servers,
-    };
-    let text =
-        toml::to_string(&topo).map_err(|e| HarnessError::Config(format!("topology.toml: {e}")))?;
+    let topo = CaseTopology { collected_at, servers };
+    let text = toml::to_string(&topo).map_err(|e| HarnessError::Config(format!("topology.toml: {e}")))?;
     write(&dir.join("topology.toml"), &text)
 }

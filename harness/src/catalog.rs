@@ -173,13 +173,9 @@ impl MsgDef {
             }
             Dialect::Legacy => {
                 let sev2 = self.sev2?;
-                let to_errors =
-                    matches!(sev2, Sev2::SevereWarning | Sev2::SevereError | Sev2::Notice);
+                let to_errors = matches!(sev2, Sev2::SevereWarning | Sev2::SevereError | Sev2::Notice);
                 let to_repl = self.category == Category::Sync
-                    && matches!(
-                        sev2,
-                        Sev2::Information | Sev2::MildError | Sev2::MildWarning | Sev2::Notice
-                    );
+                    && matches!(sev2, Sev2::Information | Sev2::MildError | Sev2::MildWarning | Sev2::Notice);
                 (sev2.name(), to_errors, to_repl)
             }
         };
@@ -312,37 +308,25 @@ mod tests {
     fn files_follow_each_dialects_config() {
         // INFORMATION connect lines: replication log only, both dialects.
         for d in [Dialect::Legacy, Dialect::Modern] {
-            let r = CONNECTION_TO_RS
-                .render(d, &[&1, &2, &"x", &"y"])
-                .expect("render");
+            let r = CONNECTION_TO_RS.render(d, &[&1, &2, &"x", &"y"]).expect("render");
             assert!(!r.to_errors && r.to_replication);
         }
         // 181: 3+ writes ERROR to both; 2.x SEVERE_ERROR to errors only.
-        let m = RS_BADLY_DISCONNECTED
-            .render(Dialect::Modern, &[])
-            .expect("render");
+        let m = RS_BADLY_DISCONNECTED.render(Dialect::Modern, &[]).expect("render");
         assert!(m.to_errors && m.to_replication);
-        let l = RS_BADLY_DISCONNECTED
-            .render(Dialect::Legacy, &[])
-            .expect("render");
+        let l = RS_BADLY_DISCONNECTED.render(Dialect::Legacy, &[]).expect("render");
         assert!(l.to_errors && !l.to_replication);
         // 63: 2.x MILD_WARNING lands in the replication log only.
-        let l = REPLICATION_SERVER_PROPERLY_DISCONNECTED
-            .render(Dialect::Legacy, &[])
-            .expect("render");
+        let l = REPLICATION_SERVER_PROPERLY_DISCONNECTED.render(Dialect::Legacy, &[]).expect("render");
         assert!(!l.to_errors && l.to_replication);
         // CORE notices: errors log only.
-        let c = DIRECTORY_SERVER_STARTED
-            .render(Dialect::Modern, &[])
-            .expect("render");
+        let c = DIRECTORY_SERVER_STARTED.render(Dialect::Modern, &[]).expect("render");
         assert!(c.to_errors && !c.to_replication);
     }
 
     #[test]
     fn messages_missing_from_the_old_catalog_do_not_render() {
         assert!(UNEXPECTED_MESSAGE.render(Dialect::Legacy, &[]).is_none());
-        assert!(UNEXPECTED_MESSAGE
-            .render(Dialect::Modern, &[&"a", &"b"])
-            .is_some());
+        assert!(UNEXPECTED_MESSAGE.render(Dialect::Modern, &[&"a", &"b"]).is_some());
     }
 }

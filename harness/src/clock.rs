@@ -21,16 +21,8 @@ impl VirtualClock {
     /// A scale below 1 is taken as 1: the harness shrinks intervals, it never
     /// stretches them.
     pub fn new(start: OffsetDateTime, scale: f64) -> Self {
-        let scale = if scale.is_finite() && scale >= 1.0 {
-            scale
-        } else {
-            1.0
-        };
-        Self {
-            start,
-            origin: Instant::now(),
-            scale,
-        }
+        let scale = if scale.is_finite() && scale >= 1.0 { scale } else { 1.0 };
+        Self { start, origin: Instant::now(), scale }
     }
 
     /// A clock starting at the current wall time.
@@ -76,10 +68,7 @@ mod tests {
     fn intervals_shrink_by_the_scale() {
         let c = VirtualClock::starting_now(100.0);
         assert_eq!(c.real(Duration::from_secs(10)), Duration::from_millis(100));
-        assert_eq!(
-            c.virtual_of(Duration::from_millis(100)),
-            Duration::from_secs(10)
-        );
+        assert_eq!(c.virtual_of(Duration::from_millis(100)), Duration::from_secs(10));
     }
 
     #[test]
@@ -87,10 +76,7 @@ mod tests {
         let start = time::macros::datetime!(2026-11-22 03:00:00 UTC);
         let c = VirtualClock::new(start, 60.0);
         let later = c.origin + Duration::from_secs(2);
-        assert_eq!(
-            c.at(later),
-            time::macros::datetime!(2026-11-22 03:02:00 UTC)
-        );
+        assert_eq!(c.at(later), time::macros::datetime!(2026-11-22 03:02:00 UTC));
     }
 
     #[test]

@@ -43,10 +43,7 @@ impl Decoder for ReplCodec {
         // Cheap check first: is a whole frame buffered?
         let len = wire::parse_length(&src[..HEADER_LEN])?;
         if len > self.max_frame_len {
-            return Err(WireError::FrameTooLarge {
-                len,
-                max: self.max_frame_len,
-            });
+            return Err(WireError::FrameTooLarge { len, max: self.max_frame_len });
         }
         let whole = HEADER_LEN + len;
         if src.len() < whole {

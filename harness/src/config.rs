@@ -28,11 +28,7 @@ impl Version {
                 None => Ok(0),
             }
         };
-        let v = Version {
-            major: next(true)?,
-            minor: next(true)?,
-            patch: next(false)?,
-        };
+        let v = Version { major: next(true)?, minor: next(true)?, patch: next(false)? };
         if parts.next().is_some() {
             return Err(bad());
         }
@@ -110,10 +106,7 @@ pub struct DomainConfig {
 impl DomainConfig {
     /// A domain with the generation id every server starts with for it.
     pub fn new(base_dn: &str) -> Self {
-        Self {
-            base_dn: base_dn.to_owned(),
-            generation_id: default_generation_id(base_dn),
-        }
+        Self { base_dn: base_dn.to_owned(), generation_id: default_generation_id(base_dn) }
     }
 }
 
@@ -148,7 +141,8 @@ pub struct ServerConfig {
     pub ds: bool,
     /// Peer replication servers, `host:port`.
     pub peers: Vec<String>,
-    /// Replication servers the DS tries, in order, `host:port` (default: its own).
+    /// Replication servers the DS tries, in order: `host:port`, or the name of
+    /// a server of the same mesh (default: its own RS, or every RS without one).
     pub ds_replication_servers: Vec<String>,
     /// The zone log timestamps are written in.
     pub utc_offset: UtcOffset,
@@ -196,10 +190,7 @@ impl ServerConfig {
     }
 
     pub fn bind_ip(&self) -> IpAddr {
-        self.addresses
-            .first()
-            .copied()
-            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        self.addresses.first().copied().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
     }
 }
 
@@ -220,10 +211,7 @@ mod tests {
     #[test]
     fn versions_parse_and_pick_their_dialect() {
         assert_eq!(Version::parse("2.6").expect("v").dialect(), Dialect::Legacy);
-        assert_eq!(
-            Version::parse("7.1.2").expect("v").dialect(),
-            Dialect::Modern
-        );
+        assert_eq!(Version::parse("7.1.2").expect("v").dialect(), Dialect::Modern);
         assert_eq!(Version::parse("6.5").expect("v").to_string(), "6.5");
         assert!(Version::parse("seven").is_err());
         assert!(Version::parse("7").is_err());
@@ -238,23 +226,14 @@ mod tests {
                 .map(|d| d.base_dn)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(
-            names("6.5"),
-            ["cn=schema", "cn=admin data", "dc=example,dc=com"]
-        );
+        assert_eq!(names("6.5"), ["cn=schema", "cn=admin data", "dc=example,dc=com"]);
         assert_eq!(names("7.0"), ["cn=schema", "dc=example,dc=com"]);
     }
 
     #[test]
     fn numeric_ids_are_required_before_7() {
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let mut c = ServerConfig::new(
-            "a",
-            "a.example.com",
-            ip,
-            Version::parse("6.5").expect("v"),
-            "ds-1",
-        );
+        let mut c = ServerConfig::new("a", "a.example.com", ip, Version::parse("6.5").expect("v"), "ds-1");
         c.domains = domains_for(&c.version, &[]);
         assert!(c.validate().is_err());
         c.server_id = "1234".into();

@@ -37,11 +37,7 @@ enum SessionEnd {
     Lost,
 }
 
-pub(crate) async fn run_domain(
-    node: Arc<Node>,
-    base_dn: String,
-    mut cmds: mpsc::Receiver<DsCommand>,
-) {
+pub(crate) async fn run_domain(node: Arc<Node>, base_dn: String, mut cmds: mpsc::Receiver<DsCommand>) {
     let mut connection_error = false;
     loop {
         let mut session = None;
@@ -71,8 +67,7 @@ pub(crate) async fn run_domain(
                 continue;
             }
             None if !connection_error => {
-                node.log
-                    .emit(&catalog::NO_AVAILABLE_CHANGELOGS, &[&node.id(), &base_dn]);
+                node.log.emit(&catalog::NO_AVAILABLE_CHANGELOGS, &[&node.id(), &base_dn]);
                 connection_error = true;
             }
             None => {}
@@ -85,12 +80,8 @@ pub(crate) async fn run_domain(
 }
 
 async fn connect(node: &Node, base_dn: &str, url: &str) -> Result<(Conn, String, String), String> {
-    let (host, port) =
-        split_host_port(url).ok_or_else(|| format!("bad replication server {url:?}"))?;
-    let to = node
-        .hosts
-        .resolve(&node.cfg.name, host, port)
-        .map_err(|e| e.to_string())?;
+    let (host, port) = split_host_port(url).ok_or_else(|| format!("bad replication server {url:?}"))?;
+    let to = node.hosts.resolve(&node.cfg.name, host, port).map_err(|e| e.to_string())?;
     let timeout = node.handshake_timeout();
     let stream = tokio::select! {
         _ = node.cancel.cancelled() => return Err("stopping".into()),
@@ -100,11 +91,7 @@ async fn connect(node: &Node, base_dn: &str, url: &str) -> Result<(Conn, String,
     let mut conn = session::framed(stream, node.max_frame_len);
     let ds_gen = node.ds_generation(base_dn);
     let start = ReplMsg::ServerStart(ServerStart {
-        header: StartHeader {
-            protocol_version: wire::PROTOCOL_VERSION,
-            generation_id: ds_gen,
-            group_id: 1,
-        },
+        header: StartHeader { protocol_version: wire::PROTOCOL_VERSION, generation_id: ds_gen, group_id: 1 },
         base_dn: base_dn.to_owned(),
         server_id: node.id().to_owned(),
         server_url: format!("{}:{}", node.cfg.host, node.cfg.admin_port),
@@ -118,9 +105,7 @@ async fn connect(node: &Node, base_dn: &str, url: &str) -> Result<(Conn, String,
         server_state: Vec::new(),
     });
     let handshake = async {
-        session::send(&mut conn, start, timeout)
-            .await
-            .map_err(|e| e.to_string())?;
+        session::send(&mut conn, start, timeout).await.map_err(|e| e.to_string())?;
         let reply = match session::recv(&mut conn, timeout).await {
             Ok(ReplMsg::ReplServerStartDs(r)) => r,
             Ok(other) => return Err(format!("unexpected {}", other.name())),
@@ -133,9 +118,7 @@ async fn connect(node: &Node, base_dn: &str, url: &str) -> Result<(Conn, String,
             safe_data_level: 1,
             referral_urls: Vec::new(),
         });
-        session::send(&mut conn, session_msg, timeout)
-            .await
-            .map_err(|e| e.to_string())?;
+        session::send(&mut conn, session_msg, timeout).await.map_err(|e| e.to_string())?;
         match session::recv(&mut conn, timeout).await {
             Ok(ReplMsg::Topology(_)) => Ok(reply),
             Ok(other) => Err(format!("unexpected {}", other.name())),
@@ -148,21 +131,11 @@ async fn connect(node: &Node, base_dn: &str, url: &str) -> Result<(Conn, String,
     };
     let rs_gen = reply.header.generation_id;
     if rs_gen == ds_gen || rs_gen < 0 {
-        node.log.emit(
-            &catalog::NOW_FOUND_SAME_GENERATION,
-            &[&node.id(), &reply.server_id, &base_dn, &remote, &ds_gen],
-        );
+        node.log.emit(&catalog::NOW_FOUND_SAME_GENERATION, &[&node.id(), &reply.server_id, &base_dn, &remote, &ds_gen]);
     } else {
         node.log.emit(
             &catalog::NOW_FOUND_BAD_GENERATION,
-            &[
-                &node.id(),
-                &reply.server_id,
-                &base_dn,
-                &remote,
-                &ds_gen,
-                &rs_gen,
-            ],
+            &[&node.id(), &reply.server_id, &base_dn, &remote, &ds_gen, &rs_gen],
         );
     }
     Ok((conn, reply.server_id, remote))
@@ -184,10 +157,7 @@ async fn run_session(
     let mut missed_once = false;
     let mut seq: u32 = 0;
     let lost = |node: &Node| {
-        node.log.emit(
-            &catalog::REPLICATION_SERVER_BADLY_DISCONNECTED,
-            &[&node.id(), &base_dn, &rs_id, &remote],
-        );
+        node.log.emit(&catalog::REPLICATION_SERVER_BADLY_DISCONNECTED, &[&node.id(), &base_dn, &rs_id, &remote]);
     };
     loop {
         tokio::select! {

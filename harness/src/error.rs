@@ -15,21 +15,11 @@ pub enum WireError {
     #[error("unknown message type {0}")]
     UnknownType(u8),
     #[error("{msg}: field {field} is missing or not NUL-terminated")]
-    MissingField {
-        msg: &'static str,
-        field: &'static str,
-    },
+    MissingField { msg: &'static str, field: &'static str },
     #[error("{msg}: field {field} is not valid UTF-8")]
-    BadText {
-        msg: &'static str,
-        field: &'static str,
-    },
+    BadText { msg: &'static str, field: &'static str },
     #[error("{msg}: field {field} has a bad value {text:?}")]
-    BadNumber {
-        msg: &'static str,
-        field: &'static str,
-        text: String,
-    },
+    BadNumber { msg: &'static str, field: &'static str, text: String },
     #[error("{msg}: {extra} unexpected bytes after the last field")]
     TrailingBytes { msg: &'static str, extra: usize },
     #[error(transparent)]
@@ -47,12 +37,7 @@ impl WireError {
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {
     #[error("server {server}: cannot bind {what} on {addr}: {source}")]
-    Bind {
-        server: String,
-        what: &'static str,
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { server: String, what: &'static str, addr: SocketAddr, source: std::io::Error },
     #[error("invalid configuration: {0}")]
     Config(String),
     #[error("unknown server {0:?}")]
@@ -60,13 +45,7 @@ pub enum HarnessError {
     #[error("server {0} is already running")]
     AlreadyRunning(String),
     #[error("timed out after {waited:?} waiting for {what}")]
-    Timeout {
-        what: String,
-        waited: std::time::Duration,
-    },
+    Timeout { what: String, waited: std::time::Duration },
     #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
 }

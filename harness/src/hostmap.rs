@@ -61,16 +61,12 @@ impl HostMap {
 
     /// Sends `from`'s connections to `host:port` to `to` instead.
     pub fn route(&self, from: &str, host: &str, port: u16, to: SocketAddr) {
-        self.write()
-            .routes
-            .insert((from.to_owned(), key(host), port), to);
+        self.write().routes.insert((from.to_owned(), key(host), port), to);
     }
 
     /// Removes a route set with [`HostMap::route`].
     pub fn unroute(&self, from: &str, host: &str, port: u16) {
-        self.write()
-            .routes
-            .remove(&(from.to_owned(), key(host), port));
+        self.write().routes.remove(&(from.to_owned(), key(host), port));
     }
 
     /// What a DNS lookup of `host` gives.
@@ -101,10 +97,7 @@ impl HostMap {
 /// Splits `host:port` (or `[v6]:port`).
 pub fn split_host_port(url: &str) -> Option<(&str, u16)> {
     let (host, port) = url.rsplit_once(':')?;
-    let host = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     Some((host, port.parse().ok()?))
 }
 
@@ -119,44 +112,27 @@ mod tests {
     #[test]
     fn routes_apply_per_connecting_server() {
         let m = HostMap::new();
-        m.set(
-            "ds-2.example.com",
-            HostEntry::Addresses(vec![ip("127.0.0.2")]),
-        );
+        m.set("ds-2.example.com", HostEntry::Addresses(vec![ip("127.0.0.2")]));
         let proxy: SocketAddr = "127.0.0.1:40000".parse().expect("addr");
         m.route("ds-1", "DS-2.example.com.", 8989, proxy);
         assert_eq!(m.resolve("ds-1", "ds-2.example.com", 8989), Ok(proxy));
-        assert_eq!(
-            m.resolve("ds-3", "ds-2.example.com", 8989),
-            Ok("127.0.0.2:8989".parse().expect("a"))
-        );
+        assert_eq!(m.resolve("ds-3", "ds-2.example.com", 8989), Ok("127.0.0.2:8989".parse().expect("a")));
         m.unroute("ds-1", "ds-2.example.com", 8989);
-        assert_eq!(
-            m.resolve("ds-1", "ds-2.example.com", 8989),
-            Ok("127.0.0.2:8989".parse().expect("a"))
-        );
+        assert_eq!(m.resolve("ds-1", "ds-2.example.com", 8989), Ok("127.0.0.2:8989".parse().expect("a")));
     }
 
     #[test]
     fn unresolvable_wins_over_routes() {
         let m = HostMap::new();
         m.set("ds-2.example.com", HostEntry::Unresolvable);
-        m.route(
-            "ds-1",
-            "ds-2.example.com",
-            8989,
-            "127.0.0.1:1".parse().expect("a"),
-        );
+        m.route("ds-1", "ds-2.example.com", 8989, "127.0.0.1:1".parse().expect("a"));
         assert!(m.resolve("ds-1", "ds-2.example.com", 8989).is_err());
         assert!(m.lookup("nowhere.example.com").is_err());
     }
 
     #[test]
     fn host_port_splits() {
-        assert_eq!(
-            split_host_port("ds-1.example.com:8989"),
-            Some(("ds-1.example.com", 8989))
-        );
+        assert_eq!(split_host_port("ds-1.example.com:8989"), Some(("ds-1.example.com", 8989)));
         assert_eq!(split_host_port("[::1]:4444"), Some(("::1", 4444)));
         assert_eq!(split_host_port("nope"), None);
     }

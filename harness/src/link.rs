@@ -114,13 +114,9 @@ pub(crate) async fn run_rs_link(
     };
     rs::release(&node, &base_dn, &peer_url, token);
     finish(&node, conn, end, |node, end| match end {
-        End::Failed => node.log.emit(
-            &catalog::RS_BADLY_DISCONNECTED,
-            &[&node.id(), &peer_id, &remote, &base_dn],
-        ),
+        End::Failed => node.log.emit(&catalog::RS_BADLY_DISCONNECTED, &[&node.id(), &peer_id, &remote, &base_dn]),
         End::Reader(why) => {
-            let who =
-                format!("Replication server RS({peer_id}) for domain \"{base_dn}\" at {remote}");
+            let who = format!("Replication server RS({peer_id}) for domain \"{base_dn}\" at {remote}");
             node.log.emit(&catalog::READER_EXCEPTION, &[&who, &why]);
         }
         End::Stopping | End::PeerStopped => {}

@@ -24,8 +24,7 @@ const STAMP: &[FormatItem<'static>] = time::macros::format_description!(
 
 /// `[25/Aug/2017:10:27:23 +0000]` without the brackets.
 pub fn format_stamp(at: OffsetDateTime) -> String {
-    at.format(STAMP)
-        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+    at.format(STAMP).unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
 /// One logged event, structured and rendered.
@@ -41,11 +40,11 @@ pub struct LogRecord {
 }
 
 impl LogRecord {
-    /// True when the record is `def` with these leading arguments.
+    /// True when the record is `def` with these leading arguments (`*` matches any).
     pub fn is(&self, def: &MsgDef, args: &[&str]) -> bool {
         self.key == def.key
-            && self.args.iter().zip(args).all(|(a, b)| a == b)
             && self.args.len() >= args.len()
+            && self.args.iter().zip(args).all(|(a, b)| *b == "*" || a == b)
     }
 }
 
@@ -71,10 +70,7 @@ impl LogBook {
             dialect,
             clock,
             offset,
-            inner: Mutex::new(Inner {
-                records: Vec::new(),
-                files: None,
-            }),
+            inner: Mutex::new(Inner { records: Vec::new(), files: None }),
             changed: watch::channel(0).0,
         }
     }
@@ -82,12 +78,7 @@ impl LogBook {
     /// Also appends every line to `dir/errors` and `dir/replication`.
     pub fn tee_to(&self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
-        let open = |name: &str| {
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(dir.join(name))
-        };
+        let open = |name: &str| OpenOptions::new().create(true).append(true).open(dir.join(name));
         let files = (open("errors")?, open("replication")?);
         self.lock().files = Some(files);
         Ok(())
@@ -104,10 +95,7 @@ impl LogBook {
     /// Writes `def` with `args`; a message the dialect lacks writes nothing.
     pub fn emit(&self, def: &MsgDef, args: &[&dyn Display]) {
         let Some(r) = def.render(self.dialect, args) else {
-            tracing::debug!(
-                key = def.key,
-                "not in this version's catalog; nothing logged"
-            );
+            tracing::debug!(key = def.key, "not in this version's catalog; nothing logged");
             return;
         };
         let mut inner = self.lock();
@@ -156,22 +144,12 @@ impl LogBook {
 
     /// The `errors` file's lines.
     pub fn errors_lines(&self) -> Vec<String> {
-        self.lock()
-            .records
-            .iter()
-            .filter(|r| r.to_errors)
-            .map(|r| r.line.clone())
-            .collect()
+        self.lock().records.iter().filter(|r| r.to_errors).map(|r| r.line.clone()).collect()
     }
 
     /// The `replication` file's lines.
     pub fn replication_lines(&self) -> Vec<String> {
-        self.lock()
-            .records
-            .iter()
-            .filter(|r| r.to_replication)
-            .map(|r| r.line.clone())
-            .collect()
+        self.lock().records.iter().filter(|r| r.to_replication).map(|r| r.line.clone()).collect()
     }
 
     /// How many records match.
@@ -204,23 +182,11 @@ mod tests {
     fn lines_have_the_product_format_and_zone() {
         let clock = VirtualClock::new(time::macros::datetime!(2017-08-25 14:27:23 UTC), 1.0);
         let log = LogBook::new(Dialect::Legacy, clock, time::macros::offset!(-4));
-        log.emit(
-            &catalog::RS_BADLY_DISCONNECTED,
-            &[&1234, &5678, &"/127.0.0.2:8989", &"dc=example,dc=com"],
-        );
+        log.emit(&catalog::RS_BADLY_DISCONNECTED, &[&1234, &5678, &"/127.0.0.2:8989", &"dc=example,dc=com"]);
         let lines = log.errors_lines();
         assert_eq!(lines.len(), 1);
-        assert!(
-            lines[0].starts_with("[25/Aug/2017:10:27:2"),
-            "local time in the server's zone: {}",
-            lines[0]
-        );
-        assert!(lines[0].contains(
-            " -0400] category=SYNC severity=SEVERE_ERROR msgID=14942389 msg=The connection from"
-        ));
-        assert!(
-            log.replication_lines().is_empty(),
-            "2.x SEVERE_ERROR is not in the replication log"
-        );
+        assert!(lines[0].starts_with("[25/Aug/2017:10:27:2"), "local time in the server's zone: {}", lines[0]);
+        assert!(lines[0].contains(" -0400] category=SYNC severity=SEVERE_ERROR msgID=14942389 msg=The connection from"));
+        assert!(log.replication_lines().is_empty(), "2.x SEVERE_ERROR is not in the replication log");
     }
 }

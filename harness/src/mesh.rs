@@ -16,7 +16,7 @@ use crate::clock::VirtualClock;
 use crate::config::{domains_for, ServerConfig, Timings, Version};
 use crate::error::HarnessError;
 use crate::hostmap::{HostEntry, HostMap};
-use crate::server::{Server, Shared};
+use crate::server::{Bound, Server, Shared};
 use crate::wire;
 
 /// What to bring up.
@@ -36,12 +36,7 @@ pub struct MeshSpec {
 /// The loopback address of server number `i` (from 1): 127.0.0.i, then 127.0.1.x …
 pub fn loopback_for(i: usize) -> IpAddr {
     let n = i.max(1);
-    IpAddr::V4(Ipv4Addr::new(
-        127,
-        0,
-        (n / 255) as u8,
-        (n % 255).max(1) as u8,
-    ))
+    IpAddr::V4(Ipv4Addr::new(127, 0, (n / 255) as u8, (n % 255).max(1) as u8))
 }
 
 impl MeshSpec {
@@ -50,18 +45,9 @@ impl MeshSpec {
         let servers = (1..=n)
             .map(|i| {
                 let name = format!("ds-{i}");
-                let id = if version.string_server_ids() {
-                    name.clone()
-                } else {
-                    i.to_string()
-                };
-                let mut c = ServerConfig::new(
-                    &name,
-                    &format!("{name}.example.com"),
-                    loopback_for(i),
-                    version.clone(),
-                    &id,
-                );
+                let id = if version.string_server_ids() { name.clone() } else { i.to_string() };
+                let mut c =
+                    ServerConfig::new(&name, &format!("{name}.example.com"), loopback_for(i), version.clone(), &id);
                 c.domains = domains_for(version, backends);
                 c
             })
@@ -102,15 +88,23 @@ pub struct DsRow {
 pub struct Mesh {
     servers: Vec<Arc<Server>>,
     shared: Shared,
+    /// Listeners bound by [`Mesh::bind`] and not started yet.
+    pending: tokio::sync::Mutex<Vec<Bound>>,
 }
 
 impl Mesh {
     /// Brings the topology up.
     pub async fn start(spec: MeshSpec) -> Result<Mesh, HarnessError> {
-        let clock = VirtualClock::new(
-            spec.start.unwrap_or_else(OffsetDateTime::now_utc),
-            spec.time_scale,
-        );
+        let mesh = Self::bind(spec).await?;
+        mesh.start_all().await?;
+        Ok(mesh)
+    }
+
+    /// Binds every server's ports and configures peers, without starting
+    /// anything: routes can then be set in [`Mesh::hosts`] before the first
+    /// connection is made.
+    pub async fn bind(spec: MeshSpec) -> Result<Mesh, HarnessError> {
+        let clock = VirtualClock::new(spec.start.unwrap_or_else(OffsetDateTime::now_utc), spec.time_scale);
         let hosts = Arc::new(HostMap::new());
         let shared = Shared {
             clock,
@@ -123,19 +117,13 @@ impl Mesh {
         let mut servers = Vec::with_capacity(spec.servers.len());
         for (i, cfg) in spec.servers.into_iter().enumerate() {
             if !names.insert(cfg.name.clone()) {
-                return Err(HarnessError::Config(format!(
-                    "two servers are named {:?}",
-                    cfg.name
-                )));
+                return Err(HarnessError::Config(format!("two servers are named {:?}", cfg.name)));
             }
             hosts.set(&cfg.host, HostEntry::Addresses(cfg.addresses.clone()));
             let server = Server::new(cfg, shared.clone(), spec.seed.wrapping_add(i as u64))?;
             if let Some(dir) = &spec.log_dir {
                 let dir = dir.join(server.name());
-                server
-                    .log()
-                    .tee_to(&dir)
-                    .map_err(|source| HarnessError::Write { path: dir, source })?;
+                server.log().tee_to(&dir).map_err(|source| HarnessError::Write { path: dir, source })?;
             }
             servers.push(Arc::new(server));
         }
@@ -143,25 +131,49 @@ impl Mesh {
         for s in &servers {
             bound.push(s.bind().await?);
         }
-        let urls: Vec<String> = servers
-            .iter()
-            .filter(|s| s.config().rs)
-            .map(|s| s.url())
-            .collect();
+        let urls: Vec<String> = servers.iter().filter(|s| s.config().rs).map(|s| s.url()).collect();
         for s in &servers {
             let cfg = s.config();
             let own = s.url();
             if cfg.rs {
                 s.set_peers(urls.iter().filter(|u| **u != own).cloned().collect());
             }
-            if cfg.ds_replication_servers.is_empty() {
-                s.set_ds_replication_servers(if cfg.rs { vec![own] } else { urls.clone() });
-            }
+            let ds_rs = if cfg.ds_replication_servers.is_empty() {
+                if cfg.rs {
+                    vec![own]
+                } else {
+                    urls.clone()
+                }
+            } else {
+                // Entries without a port name a server of the mesh.
+                let mut out = Vec::new();
+                for entry in &cfg.ds_replication_servers {
+                    if entry.contains(':') {
+                        out.push(entry.clone());
+                    } else {
+                        let url = servers.iter().find(|x| x.name() == *entry).map(|x| x.url());
+                        out.push(url.ok_or_else(|| {
+                            HarnessError::Config(format!(
+                                "server {}: no server named {entry:?} to replicate with",
+                                cfg.name
+                            ))
+                        })?);
+                    }
+                }
+                out
+            };
+            s.set_ds_replication_servers(ds_rs);
         }
-        for (s, b) in servers.iter().zip(bound) {
+        Ok(Mesh { servers, shared, pending: tokio::sync::Mutex::new(bound) })
+    }
+
+    /// Starts every server bound by [`Mesh::bind`].
+    pub async fn start_all(&self) -> Result<(), HarnessError> {
+        let bound = std::mem::take(&mut *self.pending.lock().await);
+        for (s, b) in self.servers.iter().zip(bound) {
             s.start_with(b).await?;
         }
-        Ok(Mesh { servers, shared })
+        Ok(())
     }
 
     pub fn servers(&self) -> &[Arc<Server>] {
@@ -169,10 +181,7 @@ impl Mesh {
     }
 
     pub fn server(&self, name: &str) -> Result<&Arc<Server>, HarnessError> {
-        self.servers
-            .iter()
-            .find(|s| s.name() == name)
-            .ok_or_else(|| HarnessError::UnknownServer(name.to_owned()))
+        self.servers.iter().find(|s| s.name() == name).ok_or_else(|| HarnessError::UnknownServer(name.to_owned()))
     }
 
     pub fn hosts(&self) -> &Arc<HostMap> {
@@ -199,17 +208,9 @@ impl Mesh {
                 if !a.rs || !b.rs {
                     continue;
                 }
-                for d in a
-                    .domains
-                    .iter()
-                    .filter(|d| b.domains.iter().any(|x| x.base_dn == d.base_dn))
-                {
-                    let from_a = a_links
-                        .iter()
-                        .find(|l| l.domain == d.base_dn && l.peer == *b_url);
-                    let from_b = b_links
-                        .iter()
-                        .find(|l| l.domain == d.base_dn && l.peer == *a_url);
+                for d in a.domains.iter().filter(|d| b.domains.iter().any(|x| x.base_dn == d.base_dn)) {
+                    let from_a = a_links.iter().find(|l| l.domain == d.base_dn && l.peer == *b_url);
+                    let from_b = b_links.iter().find(|l| l.domain == d.base_dn && l.peer == *a_url);
                     let up = from_a.is_some() && from_b.is_some();
                     let initiator = match (from_a, up) {
                         (Some(l), true) if l.initiator => Some(a.name.clone()),
@@ -247,11 +248,7 @@ impl Mesh {
                         .map(|x| x.name)
                         .unwrap_or_else(|| id.clone())
                 });
-                rows.push(DsRow {
-                    server: cfg.name.clone(),
-                    domain: d.base_dn.clone(),
-                    rs,
-                });
+                rows.push(DsRow { server: cfg.name.clone(), domain: d.base_dn.clone(), rs });
             }
         }
         rows
@@ -289,9 +286,7 @@ impl Mesh {
             }
             // Link changes wake us; the short cap covers a change between check and wait.
             let cap = tokio::time::Instant::now() + Duration::from_millis(200);
-            if tokio::time::timeout_at(deadline.min(cap), notified)
-                .await
-                .is_err()
+            if tokio::time::timeout_at(deadline.min(cap), notified).await.is_err()
                 && tokio::time::Instant::now() >= deadline
             {
                 return Err(self.missing().await);

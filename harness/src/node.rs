@@ -117,10 +117,7 @@ impl Node {
         replication_port: u16,
     ) -> Self {
         let domains = if cfg.rs {
-            cfg.domains
-                .iter()
-                .map(|d| (d.base_dn.clone(), Mutex::new(DomainLinks::default())))
-                .collect()
+            cfg.domains.iter().map(|d| (d.base_dn.clone(), Mutex::new(DomainLinks::default()))).collect()
         } else {
             BTreeMap::new()
         };
@@ -182,10 +179,7 @@ impl Node {
         self.domains.get(base_dn)
     }
 
-    pub fn lock_domain<'a>(
-        &'a self,
-        m: &'a Mutex<DomainLinks>,
-    ) -> std::sync::MutexGuard<'a, DomainLinks> {
+    pub fn lock_domain<'a>(&'a self, m: &'a Mutex<DomainLinks>) -> std::sync::MutexGuard<'a, DomainLinks> {
         let _ = self;
         m.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -206,10 +200,7 @@ impl Node {
     pub fn csn(&self, seq: u32) -> String {
         let ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as u64;
         let replica = self.cfg.server_id.parse::<u16>().unwrap_or_else(|_| {
-            self.cfg
-                .server_id
-                .bytes()
-                .fold(0u16, |h, b| h.wrapping_mul(31).wrapping_add(u16::from(b)))
+            self.cfg.server_id.bytes().fold(0u16, |h, b| h.wrapping_mul(31).wrapping_add(u16::from(b)))
         });
         format!("{ms:016x}{replica:04x}{seq:08x}")
     }
@@ -228,10 +219,7 @@ impl Node {
 
     /// The DS's sessions: domain → RS id.
     pub fn ds_sessions(&self) -> BTreeMap<String, String> {
-        self.ds_sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.ds_sessions.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Tells waiters that a link came up or went down.

@@ -55,8 +55,7 @@ async fn inbound(node: Arc<Node>, stream: TcpStream, peer: SocketAddr) {
         Ok(ReplMsg::ReplServerStart(start)) => accept_rs(node, conn, remote, start).await,
         Ok(other) => {
             if node.log.dialect() == Dialect::Modern {
-                node.log
-                    .emit(&catalog::UNEXPECTED_MESSAGE, &[&remote, &other.name()]);
+                node.log.emit(&catalog::UNEXPECTED_MESSAGE, &[&remote, &other.name()]);
             } else {
                 let what = format!("(unexpected message {} from {remote})", other.name());
                 node.log.emit(&catalog::EXCEPTION_LISTENING, &[&what]);
@@ -66,10 +65,7 @@ async fn inbound(node: Arc<Node>, stream: TcpStream, peer: SocketAddr) {
         // A TCP probe that connects and hangs up says nothing.
         Err(RecvError::Closed) => {}
         Err(e) => {
-            node.log.emit(
-                &catalog::EXCEPTION_LISTENING,
-                &[&format!("{e} (from {remote})")],
-            );
+            node.log.emit(&catalog::EXCEPTION_LISTENING, &[&format!("{e} (from {remote})")]);
             session::reset(conn);
         }
     }
@@ -77,11 +73,7 @@ async fn inbound(node: Arc<Node>, stream: TcpStream, peer: SocketAddr) {
 
 fn start_msg(node: &Node, base_dn: &str, version: u8) -> ReplMsg {
     ReplMsg::ReplServerStart(ReplServerStart {
-        header: StartHeader {
-            protocol_version: version,
-            generation_id: node.rs_generation(base_dn),
-            group_id: 1,
-        },
+        header: StartHeader { protocol_version: version, generation_id: node.rs_generation(base_dn), group_id: 1 },
         base_dn: base_dn.to_owned(),
         server_id: node.id().to_owned(),
         server_url: node.url.clone(),
@@ -109,14 +101,7 @@ fn check_generation(node: &Node, start: &ReplServerStart, remote: &str) {
     if ours > 0 && theirs > 0 && ours != theirs {
         node.log.emit(
             &catalog::BAD_GENERATION_ID_FROM_RS,
-            &[
-                &start.server_id,
-                &remote,
-                &theirs,
-                &start.base_dn,
-                &node.id(),
-                &ours,
-            ],
+            &[&start.server_id, &remote, &theirs, &start.base_dn, &node.id(), &ours],
         );
     }
 }
@@ -140,13 +125,7 @@ async fn accept_rs(node: Arc<Node>, mut conn: Conn, remote: String, start: ReplS
             None
         } else {
             let token = links.token();
-            links.peers.insert(
-                start.server_url.clone(),
-                PeerSlot {
-                    token,
-                    state: SlotState::Connecting,
-                },
-            );
+            links.peers.insert(start.server_url.clone(), PeerSlot { token, state: SlotState::Connecting });
             Some(token)
         }
     };
@@ -157,21 +136,15 @@ async fn accept_rs(node: Arc<Node>, mut conn: Conn, remote: String, start: ReplS
     let version = wire::negotiate_version(wire::PROTOCOL_VERSION, start.header.protocol_version);
     let timeout = node.handshake_timeout();
     let handshake = async {
-        session::send(
-            &mut conn,
-            start_msg(&node, &start.base_dn, version),
-            timeout,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        session::send(&mut conn, start_msg(&node, &start.base_dn, version), timeout)
+            .await
+            .map_err(|e| e.to_string())?;
         match session::recv(&mut conn, timeout).await {
             Ok(ReplMsg::Topology(_)) => {}
             Ok(other) => return Err(format!("unexpected {}", other.name())),
             Err(e) => return Err(e.to_string()),
         }
-        session::send(&mut conn, topology(&node, &start.base_dn), timeout)
-            .await
-            .map_err(|e| e.to_string())
+        session::send(&mut conn, topology(&node, &start.base_dn), timeout).await.map_err(|e| e.to_string())
     };
     let outcome = tokio::select! {
         _ = node.cancel.cancelled() => Err("stopping".to_owned()),
@@ -181,39 +154,18 @@ async fn accept_rs(node: Arc<Node>, mut conn: Conn, remote: String, start: ReplS
         release(&node, &start.base_dn, &start.server_url, token);
         if !node.cancel.is_cancelled() {
             tracing::debug!(server = %node.cfg.name, "RS handshake from {remote} failed: {why}");
-            node.log.emit(
-                &catalog::RS_DISCONNECTED_DURING_HANDSHAKE,
-                &[&start.server_id, &node.id()],
-            );
+            node.log.emit(&catalog::RS_DISCONNECTED_DURING_HANDSHAKE, &[&start.server_id, &node.id()]);
         }
         return session::reset(conn);
     }
     check_generation(&node, &start, &remote);
     let (tx, rx) = mpsc::channel(LINK_QUEUE);
-    let info = LinkInfo {
-        peer_id: start.server_id.clone(),
-        initiator: false,
-        remote: remote.clone(),
-        tx,
-    };
+    let info = LinkInfo { peer_id: start.server_id.clone(), initiator: false, remote: remote.clone(), tx };
     if !promote(&node, &start.base_dn, &start.server_url, token, info) {
         return session::close_cleanly(conn, timeout).await;
     }
-    node.log.emit(
-        &catalog::CONNECTION_FROM_RS,
-        &[&node.id(), &start.server_id, &start.base_dn, &remote],
-    );
-    link::run_rs_link(
-        node,
-        conn,
-        start.base_dn,
-        start.server_url,
-        token,
-        start.server_id,
-        remote,
-        rx,
-    )
-    .await;
+    node.log.emit(&catalog::CONNECTION_FROM_RS, &[&node.id(), &start.server_id, &start.base_dn, &remote]);
+    link::run_rs_link(node, conn, start.base_dn, start.server_url, token, start.server_id, remote, rx).await;
 }
 
 /// Marks a slot connected if it is still ours.
@@ -263,18 +215,11 @@ pub(crate) async fn connect_loop(node: Arc<Node>) {
                         continue;
                     }
                     let token = links.token();
-                    links.peers.insert(
-                        peer_url.clone(),
-                        PeerSlot {
-                            token,
-                            state: SlotState::Connecting,
-                        },
-                    );
+                    links.peers.insert(peer_url.clone(), PeerSlot { token, state: SlotState::Connecting });
                     token
                 };
                 let (n, d, p) = (node.clone(), base_dn.clone(), peer_url.clone());
-                node.tracker
-                    .spawn(async move { connect_rs(n, d, p, token).await });
+                node.tracker.spawn(async move { connect_rs(n, d, p, token).await });
             }
         }
         tokio::select! {
@@ -287,34 +232,23 @@ pub(crate) async fn connect_loop(node: Arc<Node>) {
 /// The initiator's side: resolve, dial, handshake. Failures are silent (traced only).
 async fn connect_rs(node: Arc<Node>, base_dn: String, peer_url: String, token: u64) {
     let attempt = async {
-        let (host, port) =
-            split_host_port(&peer_url).ok_or_else(|| format!("bad peer URL {peer_url:?}"))?;
-        let to = node
-            .hosts
-            .resolve(&node.cfg.name, host, port)
-            .map_err(|e| e.to_string())?;
-        let stream = session::dial(node.cfg.bind_ip(), to, node.handshake_timeout())
-            .await
-            .map_err(|e| e.to_string())?;
+        let (host, port) = split_host_port(&peer_url).ok_or_else(|| format!("bad peer URL {peer_url:?}"))?;
+        let to = node.hosts.resolve(&node.cfg.name, host, port).map_err(|e| e.to_string())?;
+        let stream =
+            session::dial(node.cfg.bind_ip(), to, node.handshake_timeout()).await.map_err(|e| e.to_string())?;
         let remote = readable_address(Some(host), stream.peer_addr().unwrap_or(to));
         let mut conn = session::framed(stream, node.max_frame_len);
         let timeout = node.handshake_timeout();
-        session::send(
-            &mut conn,
-            start_msg(&node, &base_dn, wire::PROTOCOL_VERSION),
-            timeout,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        session::send(&mut conn, start_msg(&node, &base_dn, wire::PROTOCOL_VERSION), timeout)
+            .await
+            .map_err(|e| e.to_string())?;
         let reply = match session::recv(&mut conn, timeout).await {
             Ok(ReplMsg::ReplServerStart(r)) => r,
             Ok(ReplMsg::Stop) => return Err("peer refused: already linked".to_owned()),
             Ok(other) => return Err(format!("unexpected {}", other.name())),
             Err(e) => return Err(e.to_string()),
         };
-        session::send(&mut conn, topology(&node, &base_dn), timeout)
-            .await
-            .map_err(|e| e.to_string())?;
+        session::send(&mut conn, topology(&node, &base_dn), timeout).await.map_err(|e| e.to_string())?;
         match session::recv(&mut conn, timeout).await {
             Ok(ReplMsg::Topology(_)) => Ok((conn, reply, remote)),
             Ok(other) => Err(format!("unexpected {}", other.name())),
@@ -334,28 +268,10 @@ async fn connect_rs(node: Arc<Node>, base_dn: String, peer_url: String, token: u
     };
     check_generation(&node, &reply, &remote);
     let (tx, rx) = mpsc::channel(LINK_QUEUE);
-    let info = LinkInfo {
-        peer_id: reply.server_id.clone(),
-        initiator: true,
-        remote: remote.clone(),
-        tx,
-    };
+    let info = LinkInfo { peer_id: reply.server_id.clone(), initiator: true, remote: remote.clone(), tx };
     if !promote(&node, &base_dn, &peer_url, token, info) {
         return session::close_cleanly(conn, node.handshake_timeout()).await;
     }
-    node.log.emit(
-        &catalog::CONNECTION_TO_RS,
-        &[&node.id(), &reply.server_id, &base_dn, &remote],
-    );
-    link::run_rs_link(
-        node,
-        conn,
-        base_dn,
-        peer_url,
-        token,
-        reply.server_id,
-        remote,
-        rx,
-    )
-    .await;
+    node.log.emit(&catalog::CONNECTION_TO_RS, &[&node.id(), &reply.server_id, &base_dn, &remote]);
+    link::run_rs_link(node, conn, base_dn, peer_url, token, reply.server_id, remote, rx).await;
 }

@@ -42,11 +42,7 @@ pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, star
     let version = wire::negotiate_version(wire::PROTOCOL_VERSION, start.header.protocol_version);
     let connected = node.lock_domain(domain).dss.len() as u64;
     let reply = ReplMsg::ReplServerStartDs(ReplServerStartDs {
-        header: StartHeader {
-            protocol_version: version,
-            generation_id: rs_gen,
-            group_id: 1,
-        },
+        header: StartHeader { protocol_version: version, generation_id: rs_gen, group_id: 1 },
         base_dn: base_dn.clone(),
         server_id: node.id().to_owned(),
         server_url: node.url.clone(),
@@ -59,9 +55,7 @@ pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, star
     });
     let timeout = node.handshake_timeout();
     let handshake = async {
-        session::send(&mut conn, reply, timeout)
-            .await
-            .map_err(|e| e.to_string())?;
+        session::send(&mut conn, reply, timeout).await.map_err(|e| e.to_string())?;
         match session::recv(&mut conn, timeout).await {
             Ok(ReplMsg::StartSession(_)) => {}
             Ok(other) => return Err(format!("unexpected {}", other.name())),
@@ -74,9 +68,7 @@ pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, star
             generation_id: ds_gen,
             status: 1,
         });
-        session::send(&mut conn, ReplMsg::Topology(t), timeout)
-            .await
-            .map_err(|e| e.to_string())
+        session::send(&mut conn, ReplMsg::Topology(t), timeout).await.map_err(|e| e.to_string())
     };
     let outcome = tokio::select! {
         _ = node.cancel.cancelled() => Err("stopping".to_owned()),
@@ -85,51 +77,28 @@ pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, star
     if let Err(why) = outcome {
         if !node.cancel.is_cancelled() {
             tracing::debug!(server = %node.cfg.name, "DS handshake from {remote} failed: {why}");
-            node.log.emit(
-                &catalog::DS_DISCONNECTED_DURING_HANDSHAKE,
-                &[&start.server_id, &node.id()],
-            );
+            node.log.emit(&catalog::DS_DISCONNECTED_DURING_HANDSHAKE, &[&start.server_id, &node.id()]);
         }
         return session::reset(conn);
     }
     if rs_gen > 0 && ds_gen > 0 && rs_gen != ds_gen {
         node.log.emit(
             &catalog::BAD_GENERATION_ID_FROM_DS,
-            &[
-                &start.server_id,
-                &remote,
-                &ds_gen,
-                &base_dn,
-                &node.id(),
-                &rs_gen,
-            ],
+            &[&start.server_id, &remote, &ds_gen, &base_dn, &node.id(), &rs_gen],
         );
     }
     let (tx, rx) = mpsc::channel(DS_QUEUE);
     let token = {
         let mut links = node.lock_domain(domain);
         let token = links.token();
-        let info = LinkInfo {
-            peer_id: start.server_id.clone(),
-            initiator: false,
-            remote: remote.clone(),
-            tx,
-        };
+        let info = LinkInfo { peer_id: start.server_id.clone(), initiator: false, remote: remote.clone(), tx };
         links.dss.insert(start.server_id.clone(), (token, info));
         token
     };
     node.notify();
-    node.log.emit(
-        &catalog::CONNECTION_FROM_DS,
-        &[&node.id(), &start.server_id, &base_dn, &remote],
-    );
+    node.log.emit(&catalog::CONNECTION_FROM_DS, &[&node.id(), &start.server_id, &base_dn, &remote]);
     let heartbeat = node.real(Duration::from_millis(start.heartbeat_interval_ms)) / 3;
-    let ds = DsPeer {
-        id: start.server_id,
-        generation: ds_gen,
-        remote,
-        heartbeat,
-    };
+    let ds = DsPeer { id: start.server_id, generation: ds_gen, remote, heartbeat };
     run(node, conn, base_dn, token, ds, rx).await;
 }
 
@@ -152,11 +121,7 @@ async fn run(
     let mut unacked = Unacked::default();
     let mut watchdog = tokio::time::interval(link::watchdog_period(link_timeout));
     let heartbeats = !ds.heartbeat.is_zero();
-    let mut beat = tokio::time::interval(if heartbeats {
-        ds.heartbeat
-    } else {
-        Duration::from_secs(3600)
-    });
+    let mut beat = tokio::time::interval(if heartbeats { ds.heartbeat } else { Duration::from_secs(3600) });
     let mut last_sent = Instant::now();
     let end = loop {
         tokio::select! {
@@ -213,15 +178,9 @@ async fn run(
     }
     node.notify();
     link::finish(&node, conn, end, |node, end| match end {
-        End::Failed => node.log.emit(
-            &catalog::DS_BADLY_DISCONNECTED,
-            &[&node.id(), &ds.id, &ds.remote, &base_dn],
-        ),
+        End::Failed => node.log.emit(&catalog::DS_BADLY_DISCONNECTED, &[&node.id(), &ds.id, &ds.remote, &base_dn]),
         End::Reader(why) => {
-            let who = format!(
-                "Directory server DS({}) for domain \"{base_dn}\" at {}",
-                ds.id, ds.remote
-            );
+            let who = format!("Directory server DS({}) for domain \"{base_dn}\" at {}", ds.id, ds.remote);
             node.log.emit(&catalog::READER_EXCEPTION, &[&who, &why]);
         }
         End::Stopping | End::PeerStopped => {}

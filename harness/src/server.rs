@@ -65,22 +65,10 @@ pub struct Server {
 impl Server {
     pub fn new(cfg: ServerConfig, shared: Shared, seed: u64) -> Result<Self, HarnessError> {
         cfg.validate()?;
-        let log = Arc::new(LogBook::new(
-            cfg.version.dialect(),
-            shared.clock.clone(),
-            cfg.utc_offset,
-        ));
+        let log = Arc::new(LogBook::new(cfg.version.dialect(), shared.clock.clone(), cfg.utc_offset));
         let gens = Generations {
-            ds: cfg
-                .domains
-                .iter()
-                .map(|d| (d.base_dn.clone(), d.generation_id))
-                .collect(),
-            rs: cfg
-                .domains
-                .iter()
-                .map(|d| (d.base_dn.clone(), d.generation_id))
-                .collect(),
+            ds: cfg.domains.iter().map(|d| (d.base_dn.clone(), d.generation_id)).collect(),
+            rs: cfg.domains.iter().map(|d| (d.base_dn.clone(), d.generation_id)).collect(),
         };
         let ports = (cfg.replication_port, cfg.admin_port);
         Ok(Self {
@@ -104,11 +92,7 @@ impl Server {
     }
 
     pub fn name(&self) -> String {
-        self.cfg
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .name
-            .clone()
+        self.cfg.lock().unwrap_or_else(|e| e.into_inner()).name.clone()
     }
 
     pub fn log(&self) -> &Arc<LogBook> {
@@ -138,30 +122,22 @@ impl Server {
 
     /// Sets the RSs this server's DS tries, in order.
     pub fn set_ds_replication_servers(&self, servers: Vec<String>) {
-        self.cfg
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .ds_replication_servers = servers;
+        self.cfg.lock().unwrap_or_else(|e| e.into_inner()).ds_replication_servers = servers;
     }
 
     /// Binds the replication and admin ports (the remembered ones after a first start).
     pub async fn bind(&self) -> Result<Bound, HarnessError> {
         let cfg = self.config();
         let ip = cfg.bind_ip();
-        let replication = if cfg.rs {
-            Some(TcpListener::bind(SocketAddr::new(ip, cfg.replication_port)).await)
-        } else {
-            None
-        };
+        let replication =
+            if cfg.rs { Some(TcpListener::bind(SocketAddr::new(ip, cfg.replication_port)).await) } else { None };
         let admin_addr = SocketAddr::new(ip, cfg.admin_port);
-        let admin = TcpListener::bind(admin_addr)
-            .await
-            .map_err(|source| HarnessError::Bind {
-                server: cfg.name.clone(),
-                what: "the admin port",
-                addr: admin_addr,
-                source,
-            })?;
+        let admin = TcpListener::bind(admin_addr).await.map_err(|source| HarnessError::Bind {
+            server: cfg.name.clone(),
+            what: "the admin port",
+            addr: admin_addr,
+            source,
+        })?;
         let mut ports = self.ports.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(Ok(l)) = &replication {
             ports.0 = l.local_addr().map(|a| a.port()).unwrap_or(ports.0);
@@ -210,10 +186,7 @@ impl Server {
             }
             Some(Err(e)) => {
                 tracing::warn!(server = %cfg.name, "replication port {} cannot be bound: {e}", cfg.replication_port);
-                self.log.emit(
-                    &catalog::COULD_NOT_BIND_CHANGELOG,
-                    &[&cfg.replication_port, &e],
-                );
+                self.log.emit(&catalog::COULD_NOT_BIND_CHANGELOG, &[&cfg.replication_port, &e]);
             }
             None => {}
         }
@@ -223,8 +196,7 @@ impl Server {
             for d in &cfg.domains {
                 let (tx, rx) = mpsc::channel(64);
                 ds_cmds.insert(d.base_dn.clone(), tx);
-                node.tracker
-                    .spawn(ds::run_domain(node.clone(), d.base_dn.clone(), rx));
+                node.tracker.spawn(ds::run_domain(node.clone(), d.base_dn.clone(), rx));
             }
         }
         self.log.emit(&catalog::DIRECTORY_SERVER_STARTED, &[]);
@@ -236,10 +208,7 @@ impl Server {
     pub async fn stop(&self) {
         let mut run = self.run.lock().await;
         let Some(running) = run.take() else { return };
-        self.log.emit(
-            &catalog::SERVER_SHUTDOWN,
-            &[&SHUTDOWN_CLASS, &SHUTDOWN_REASON],
-        );
+        self.log.emit(&catalog::SERVER_SHUTDOWN, &[&SHUTDOWN_CLASS, &SHUTDOWN_REASON]);
         Self::wind_down(&running.node, false).await;
         self.log.emit(&catalog::SERVER_STOPPED, &[]);
     }
@@ -255,10 +224,7 @@ impl Server {
         node.shut(kill);
         node.tracker.close();
         let limit = node.handshake_timeout() * 2 + std::time::Duration::from_secs(2);
-        if tokio::time::timeout(limit, node.tracker.wait())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(limit, node.tracker.wait()).await.is_err() {
             tracing::warn!(server = %node.cfg.name, "tasks still running {limit:?} after stop");
         }
         node.notify();
@@ -266,17 +232,10 @@ impl Server {
 
     /// The data's generation id changed (a restore or an import): the DS's
     /// session for the domain reconnects with it.
-    pub async fn set_generation_id(
-        &self,
-        base_dn: &str,
-        generation_id: i64,
-    ) -> Result<(), HarnessError> {
+    pub async fn set_generation_id(&self, base_dn: &str, generation_id: i64) -> Result<(), HarnessError> {
         {
             let mut gens = self.gens.lock().unwrap_or_else(|e| e.into_inner());
-            let g = gens
-                .ds
-                .get_mut(base_dn)
-                .ok_or_else(|| HarnessError::Config(format!("no domain {base_dn:?}")))?;
+            let g = gens.ds.get_mut(base_dn).ok_or_else(|| HarnessError::Config(format!("no domain {base_dn:?}")))?;
             *g = generation_id;
         }
         self.command(base_dn, DsCommand::Reconnect).await
@@ -284,16 +243,14 @@ impl Server {
 
     /// Has the DS write a change to `dn` in a domain.
     pub async fn write_entry(&self, base_dn: &str, dn: &str) -> Result<(), HarnessError> {
-        self.command(base_dn, DsCommand::Write { dn: dn.to_owned() })
-            .await
+        self.command(base_dn, DsCommand::Write { dn: dn.to_owned() }).await
     }
 
     async fn command(&self, base_dn: &str, cmd: DsCommand) -> Result<(), HarnessError> {
         let tx = {
             let run = self.run.lock().await;
-            let running = run.as_ref().ok_or_else(|| {
-                HarnessError::Config(format!("server {} is not running", self.name()))
-            })?;
+            let running =
+                run.as_ref().ok_or_else(|| HarnessError::Config(format!("server {} is not running", self.name())))?;
             running.ds_cmds.get(base_dn).cloned()
         };
         match tx {
@@ -301,10 +258,7 @@ impl Server {
                 let _ = tx.send(cmd).await;
                 Ok(())
             }
-            None => Err(HarnessError::Config(format!(
-                "server {} has no DS for {base_dn:?}",
-                self.name()
-            ))),
+            None => Err(HarnessError::Config(format!("server {} has no DS for {base_dn:?}", self.name()))),
         }
     }
 
@@ -359,9 +313,7 @@ impl Server {
     /// This server's DS sessions: domain → id of the RS it is connected to.
     pub async fn ds_sessions(&self) -> BTreeMap<String, String> {
         let run = self.run.lock().await;
-        run.as_ref()
-            .map(|r| r.node.ds_sessions())
-            .unwrap_or_default()
+        run.as_ref().map(|r| r.node.ds_sessions()).unwrap_or_default()
     }
 }
 

@@ -30,33 +30,20 @@ pub fn readable_address(host: Option<&str>, addr: SocketAddr) -> String {
 /// The harness only ever dials loopback: anything else is refused here, so a
 /// case or scenario that names a documentation address (192.0.2.x) can never
 /// make it send a packet off the machine.
-pub(crate) async fn dial(
-    local_ip: IpAddr,
-    to: SocketAddr,
-    timeout: Duration,
-) -> io::Result<TcpStream> {
+pub(crate) async fn dial(local_ip: IpAddr, to: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
     if !to.ip().is_loopback() {
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
             format!("the harness dials loopback addresses only, not {to}"),
         ));
     }
-    let socket = if to.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
+    let socket = if to.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     if local_ip.is_ipv4() == to.is_ipv4() && local_ip.is_loopback() {
         socket.bind(SocketAddr::new(local_ip, 0))?;
     }
     let stream = tokio::time::timeout(timeout, socket.connect(to))
         .await
-        .map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("connect to {to} timed out"),
-            )
-        })??;
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("connect to {to} timed out")))??;
     stream.set_nodelay(true)?;
     Ok(stream)
 }
@@ -94,17 +81,10 @@ pub(crate) async fn recv(conn: &mut Conn, timeout: Duration) -> Result<ReplMsg, 
 }
 
 /// Sends one message within `timeout`.
-pub(crate) async fn send(
-    conn: &mut Conn,
-    msg: ReplMsg,
-    timeout: Duration,
-) -> Result<(), WireError> {
+pub(crate) async fn send(conn: &mut Conn, msg: ReplMsg, timeout: Duration) -> Result<(), WireError> {
     match tokio::time::timeout(timeout, conn.send(msg)).await {
         Ok(r) => r,
-        Err(_) => Err(WireError::Io(io::Error::new(
-            io::ErrorKind::TimedOut,
-            "write timed out",
-        ))),
+        Err(_) => Err(WireError::Io(io::Error::new(io::ErrorKind::TimedOut, "write timed out"))),
     }
 }
 
@@ -114,11 +94,18 @@ pub(crate) fn reset(conn: Conn) {
     drop(conn);
 }
 
-/// Clean close: StopMsg, then FIN.
+/// Clean close: StopMsg, then FIN, then read until the peer's FIN, so that
+/// unread bytes never turn the close into a reset.
 pub(crate) async fn close_cleanly(mut conn: Conn, timeout: Duration) {
     let _ = send(&mut conn, ReplMsg::Stop, timeout).await;
     let mut stream = conn.into_inner();
-    let _ = tokio::time::timeout(timeout, tokio::io::AsyncWriteExt::shutdown(&mut stream)).await;
+    let drain = async {
+        tokio::io::AsyncWriteExt::shutdown(&mut stream).await?;
+        let mut sink = [0u8; 4096];
+        while tokio::io::AsyncReadExt::read(&mut stream, &mut sink).await? > 0 {}
+        Ok::<_, io::Error>(())
+    };
+    let _ = tokio::time::timeout(timeout, drain).await;
 }
 
 /// Ends a connection as a stopping server does: reset if it was killed, Stop otherwise.

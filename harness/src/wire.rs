@@ -322,17 +322,10 @@ pub fn encode_payload(msg: &ReplMsg) -> Vec<u8> {
 ///
 /// Fails when the payload is longer than `max_frame_len`, so a sender never
 /// writes what a peer with the same limit would reject.
-pub fn encode_frame(
-    msg: &ReplMsg,
-    dst: &mut BytesMut,
-    max_frame_len: usize,
-) -> Result<(), WireError> {
+pub fn encode_frame(msg: &ReplMsg, dst: &mut BytesMut, max_frame_len: usize) -> Result<(), WireError> {
     let payload = encode_payload(msg);
     if payload.len() > max_frame_len {
-        return Err(WireError::FrameTooLarge {
-            len: payload.len(),
-            max: max_frame_len,
-        });
+        return Err(WireError::FrameTooLarge { len: payload.len(), max: max_frame_len });
     }
     dst.reserve(HEADER_LEN + payload.len());
     dst.put_slice(format!("{:08x}", payload.len()).as_bytes());
@@ -352,8 +345,7 @@ pub fn parse_length(header: &[u8]) -> Result<usize, WireError> {
             b'A'..=b'F' => b - b'A' + 10,
             _ => {
                 return Err(WireError::BadLengthPrefix {
-                    prefix: String::from_utf8_lossy(&header[..HEADER_LEN.min(header.len())])
-                        .into_owned(),
+                    prefix: String::from_utf8_lossy(&header[..HEADER_LEN.min(header.len())]).into_owned(),
                 })
             }
         };
@@ -367,19 +359,13 @@ pub fn parse_length(header: &[u8]) -> Result<usize, WireError> {
 /// `Ok(None)`: more bytes are needed. `Ok(Some((msg, used)))`: a message and
 /// the number of bytes it took. The length is checked against
 /// `max_frame_len` before anything else is read.
-pub fn decode_frame(
-    buf: &[u8],
-    max_frame_len: usize,
-) -> Result<Option<(ReplMsg, usize)>, WireError> {
+pub fn decode_frame(buf: &[u8], max_frame_len: usize) -> Result<Option<(ReplMsg, usize)>, WireError> {
     if buf.len() < HEADER_LEN {
         return Ok(None);
     }
     let len = parse_length(&buf[..HEADER_LEN])?;
     if len > max_frame_len {
-        return Err(WireError::FrameTooLarge {
-            len,
-            max: max_frame_len,
-        });
+        return Err(WireError::FrameTooLarge { len, max: max_frame_len });
     }
     if buf.len() < HEADER_LEN + len {
         return Ok(None);
@@ -397,49 +383,29 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     fn byte(&mut self, field: &'static str) -> Result<u8, WireError> {
-        let b = *self.buf.get(self.pos).ok_or(WireError::MissingField {
-            msg: self.msg,
-            field,
-        })?;
+        let b = *self.buf.get(self.pos).ok_or(WireError::MissingField { msg: self.msg, field })?;
         self.pos += 1;
         Ok(b)
     }
 
     fn text(&mut self, field: &'static str) -> Result<String, WireError> {
         let rest = self.buf.get(self.pos..).unwrap_or_default();
-        let nul = rest
-            .iter()
-            .position(|&b| b == 0)
-            .ok_or(WireError::MissingField {
-                msg: self.msg,
-                field,
-            })?;
-        let text = std::str::from_utf8(&rest[..nul]).map_err(|_| WireError::BadText {
-            msg: self.msg,
-            field,
-        })?;
+        let nul = rest.iter().position(|&b| b == 0).ok_or(WireError::MissingField { msg: self.msg, field })?;
+        let text = std::str::from_utf8(&rest[..nul]).map_err(|_| WireError::BadText { msg: self.msg, field })?;
         self.pos += nul + 1;
         Ok(text.to_owned())
     }
 
     fn num<T: std::str::FromStr>(&mut self, field: &'static str) -> Result<T, WireError> {
         let text = self.text(field)?;
-        text.parse().map_err(|_| WireError::BadNumber {
-            msg: self.msg,
-            field,
-            text,
-        })
+        text.parse().map_err(|_| WireError::BadNumber { msg: self.msg, field, text })
     }
 
     fn boolean(&mut self, field: &'static str) -> Result<bool, WireError> {
         match self.text(field)?.as_str() {
             "true" => Ok(true),
             "false" => Ok(false),
-            other => Err(WireError::BadNumber {
-                msg: self.msg,
-                field,
-                text: other.to_owned(),
-            }),
+            other => Err(WireError::BadNumber { msg: self.msg, field, text: other.to_owned() }),
         }
     }
 
@@ -463,10 +429,7 @@ impl<'a> Fields<'a> {
         if self.pos == self.buf.len() {
             Ok(())
         } else {
-            Err(WireError::TrailingBytes {
-                msg: self.msg,
-                extra: self.buf.len() - self.pos,
-            })
+            Err(WireError::TrailingBytes { msg: self.msg, extra: self.buf.len() - self.pos })
         }
     }
 }
@@ -488,11 +451,7 @@ pub fn decode_payload(payload: &[u8]) -> Result<ReplMsg, WireError> {
         MODIFY => "ModifyMsg",
         other => return Err(WireError::UnknownType(other)),
     };
-    let mut f = Fields {
-        buf: payload,
-        pos: 1,
-        msg: name,
-    };
+    let mut f = Fields { buf: payload, pos: 1, msg: name };
     let msg = match ty {
         SERVER_START => ReplMsg::ServerStart(ServerStart {
             header: f.header()?,
@@ -542,11 +501,7 @@ pub fn decode_payload(payload: &[u8]) -> Result<ReplMsg, WireError> {
             // Each entry takes at least 2 bytes per field; a count larger than
             // the payload could hold is junk, and is refused before allocating.
             if ds_count > payload.len() / 8 {
-                return Err(WireError::BadNumber {
-                    msg: name,
-                    field: "DS count",
-                    text: ds_count.to_string(),
-                });
+                return Err(WireError::BadNumber { msg: name, field: "DS count", text: ds_count.to_string() });
             }
             let mut ds = Vec::with_capacity(ds_count);
             for _ in 0..ds_count {
@@ -559,11 +514,7 @@ pub fn decode_payload(payload: &[u8]) -> Result<ReplMsg, WireError> {
             }
             let rs_count: usize = f.num("RS count")?;
             if rs_count > payload.len() / 6 {
-                return Err(WireError::BadNumber {
-                    msg: name,
-                    field: "RS count",
-                    text: rs_count.to_string(),
-                });
+                return Err(WireError::BadNumber { msg: name, field: "RS count", text: rs_count.to_string() });
             }
             let mut rs = Vec::with_capacity(rs_count);
             for _ in 0..rs_count {
@@ -577,12 +528,8 @@ pub fn decode_payload(payload: &[u8]) -> Result<ReplMsg, WireError> {
         }
         HEARTBEAT => ReplMsg::Heartbeat,
         STOP => ReplMsg::Stop,
-        CT_HEARTBEAT => ReplMsg::CtHeartbeat {
-            csn: f.text("CSN")?,
-        },
-        WINDOW => ReplMsg::Window {
-            num_ack: f.num("numAck")?,
-        },
+        CT_HEARTBEAT => ReplMsg::CtHeartbeat { csn: f.text("CSN")? },
+        WINDOW => ReplMsg::Window { num_ack: f.num("numAck")? },
         MODIFY => ReplMsg::Update(Update {
             csn: f.text("CSN")?,
             dn: f.text("DN")?,
@@ -609,34 +556,20 @@ mod tests {
     #[test]
     fn window_carries_decimal_num_ack() {
         let mut buf = BytesMut::new();
-        encode_frame(
-            &ReplMsg::Window { num_ack: 50 },
-            &mut buf,
-            DEFAULT_MAX_FRAME_LEN,
-        )
-        .expect("encode");
+        encode_frame(&ReplMsg::Window { num_ack: 50 }, &mut buf, DEFAULT_MAX_FRAME_LEN).expect("encode");
         assert_eq!(&buf[..], b"00000004\x0850\0");
     }
 
     #[test]
     fn oversized_length_is_refused_before_the_payload_arrives() {
         let err = decode_frame(b"7fffffff", 1024).expect_err("too large");
-        assert!(matches!(
-            err,
-            WireError::FrameTooLarge {
-                len: 0x7fff_ffff,
-                max: 1024
-            }
-        ));
+        assert!(matches!(err, WireError::FrameTooLarge { len: 0x7fff_ffff, max: 1024 }));
     }
 
     #[test]
     fn non_hex_prefix_is_named_in_the_error() {
         let err = decode_frame(b"GET / HTTP/1.1\r\n", 1024).expect_err("not hex");
-        assert_eq!(
-            err.to_string(),
-            "frame length prefix is not 8 hex digits: \"GET / HT\""
-        );
+        assert_eq!(err.to_string(), "frame length prefix is not 8 hex digits: \"GET / HT\"");
     }
 
     #[test]

@@ -1,0 +1,415 @@
+//! A mesh of mock servers on loopback: what each event writes to which log.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use harness::catalog::{self, MsgDef};
+use harness::codec::ReplCodec;
+use harness::logbook::LogRecord;
+use harness::wire::{ReplMsg, ServerStart, StartHeader};
+use harness::{Mesh, MeshSpec, Server, ServerConfig, Timings, Version};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::codec::Framed;
+
+use crate::relay::Relay;
+
+/// Every test body runs under this bound.
+const TEST_LIMIT: Duration = Duration::from_secs(60);
+/// Generous bound for a condition that should hold within milliseconds.
+const WAIT: Duration = Duration::from_secs(15);
+const SCALE: f64 = 100.0;
+
+/// Product timings for tests; at SCALE 100: retry 10 ms, handshake 1 s,
+/// heartbeat 100 ms, change-time heartbeat 10 ms, link timeout 600 ms.
+fn timings() -> Timings {
+    Timings {
+        connect_retry: Duration::from_secs(1),
+        handshake_timeout: Duration::from_secs(100),
+        heartbeat_interval: Duration::from_secs(10),
+        changetime_heartbeat_interval: Duration::from_secs(1),
+        link_timeout: Duration::from_secs(60),
+    }
+}
+
+fn spec(n: usize, version: &str) -> MeshSpec {
+    let mut spec = MeshSpec::full_mesh(n, &Version::parse(version).expect("version"), &["dc=example,dc=com"]);
+    spec.timings = timings();
+    spec.time_scale = SCALE;
+    spec
+}
+
+async fn bounded<F: std::future::Future<Output = ()>>(body: F) {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    tokio::time::timeout(TEST_LIMIT, body).await.expect("test exceeded its time bound");
+}
+
+fn count(server: &Server, def: &MsgDef, args: &[&str]) -> usize {
+    server.log().count(|r| r.is(def, args))
+}
+
+async fn wait_logged(server: &Server, def: &'static MsgDef, args: &[&str], n: usize) -> bool {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let ok = wait_logged_quiet(server, def, &args, n).await;
+    if !ok {
+        eprintln!(
+            "--- {} log:\n{}",
+            server.name(),
+            server.log().records().iter().map(|r| r.line.as_str()).collect::<Vec<_>>().join("\n")
+        );
+    }
+    ok
+}
+
+async fn wait_logged_quiet(server: &Server, def: &'static MsgDef, args: &[String], n: usize) -> bool {
+    let args = args.to_vec();
+    server
+        .log()
+        .wait_for(WAIT, move |rs: &[LogRecord]| {
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            rs.iter().filter(|r| r.is(def, &a)).count() >= n
+        })
+        .await
+}
+
+fn id(s: &Server) -> String {
+    s.config().server_id
+}
+
+/// For each unordered pair and domain: one 205 on one side, the matching 206
+/// on the other, with the ids, domain and addresses that really ran.
+fn assert_links_per_pair(mesh: &Mesh, expected: impl Fn(&str, &str) -> usize) {
+    let servers = mesh.servers();
+    for (i, a) in servers.iter().enumerate() {
+        for b in servers.iter().skip(i + 1) {
+            for d in a.config().domains {
+                let dn = d.base_dn.as_str();
+                let (ai, bi) = (id(a), id(b));
+                let a_to_b = count(a, &catalog::CONNECTION_TO_RS, &[&ai, &bi, dn]);
+                let b_to_a = count(b, &catalog::CONNECTION_TO_RS, &[&bi, &ai, dn]);
+                let b_from_a = count(b, &catalog::CONNECTION_FROM_RS, &[&bi, &ai, dn]);
+                let a_from_b = count(a, &catalog::CONNECTION_FROM_RS, &[&ai, &bi, dn]);
+                assert_eq!(a_to_b + b_to_a, expected(&a.name(), &b.name()), "205 lines for {ai}<->{bi} {dn}");
+                assert_eq!(a_to_b, b_from_a, "each 205 {ai}->{bi} has its 206 on {bi} ({dn})");
+                assert_eq!(b_to_a, a_from_b, "each 205 {bi}->{ai} has its 206 on {ai} ({dn})");
+                // Addresses: the initiator names the host it dialled and the
+                // listener's port; the acceptor the initiator's own address.
+                for (from, to) in [(a, b), (b, a)] {
+                    let (fc, tc) = (from.config(), to.config());
+                    for r in from
+                        .log()
+                        .records()
+                        .iter()
+                        .filter(|r| r.is(&catalog::CONNECTION_TO_RS, &[&fc.server_id, &tc.server_id, dn]))
+                    {
+                        assert_eq!(r.args[3], format!("{}/{}", tc.host, to.replication_addr()));
+                    }
+                    for r in to
+                        .log()
+                        .records()
+                        .iter()
+                        .filter(|r| r.is(&catalog::CONNECTION_FROM_RS, &[&tc.server_id, &fc.server_id, dn]))
+                    {
+                        assert!(r.args[3].starts_with(&format!("/{}:", fc.addresses[0])), "206 address {}", r.args[3]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_servers_two_domains_log_listening_accepts_and_one_link_per_pair() {
+    bounded(async {
+        let mesh = Mesh::start(spec(3, "7.1")).await.expect("mesh");
+        mesh.wait_all_up(WAIT).await.expect("every link up");
+        for s in mesh.servers() {
+            let c = s.config();
+            assert_eq!(c.domains.len(), 2, "7.1 replicates cn=schema and the backend only");
+            let port = c.replication_port.to_string();
+            let ip = c.addresses[0].to_string();
+            assert_eq!(count(s, &catalog::REPLICATION_SERVER_LISTENING, &[&c.server_id, &ip, &port]), 1);
+            assert_eq!(count(s, &catalog::DIRECTORY_SERVER_STARTED, &[]), 1);
+            for d in &c.domains {
+                assert!(
+                    wait_logged(s, &catalog::CONNECTION_FROM_DS, &[&c.server_id, &c.server_id, &d.base_dn], 1).await
+                );
+                assert!(
+                    wait_logged(s, &catalog::NOW_FOUND_SAME_GENERATION, &[&c.server_id, &c.server_id, &d.base_dn], 1)
+                        .await
+                );
+            }
+            // INFORMATION accepts are in the replication log only (3.x+ defaults).
+            assert!(s
+                .log()
+                .replication_lines()
+                .iter()
+                .any(|l| l.contains("severity=INFORMATION msgID=207 msg=Replication server RS(")));
+            assert!(!s.log().errors_lines().iter().any(|l| l.contains("msgID=207")));
+            for bad in [
+                &catalog::RS_BADLY_DISCONNECTED,
+                &catalog::READER_EXCEPTION,
+                &catalog::RS_DISCONNECTED_DURING_HANDSHAKE,
+            ] {
+                assert_eq!(count(s, bad, &[]), 0, "{} on a healthy mesh", bad.key);
+            }
+        }
+        assert_links_per_pair(&mesh, |_, _| 1);
+        mesh.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_makes_peers_log_181_and_a_restart_relinks() {
+    bounded(async {
+        let mesh = Mesh::start(spec(3, "2.6")).await.expect("mesh");
+        mesh.wait_all_up(WAIT).await.expect("every link up");
+        let victim = mesh.server("ds-3").expect("ds-3");
+        victim.kill().await;
+        let domains = victim.config().domains;
+        assert_eq!(domains.len(), 3, "2.6 also replicates cn=admin data");
+        for peer in ["ds-1", "ds-2"] {
+            let p = mesh.server(peer).expect("peer");
+            for d in &domains {
+                assert!(
+                    wait_logged(p, &catalog::RS_BADLY_DISCONNECTED, &[&id(p), "3", "*", &d.base_dn], 1).await,
+                    "{peer} logs 181 for RS(3) and {}",
+                    d.base_dn
+                );
+            }
+            // 2.x dialect: composed msgID, SEVERE_ERROR, errors log only.
+            assert!(p.log().errors_lines().iter().any(|l| l
+                .contains("severity=SEVERE_ERROR msgID=14942389 msg=The connection from this replication server RS(")));
+            assert!(!p.log().replication_lines().iter().any(|l| l.contains("msgID=14942389")));
+        }
+        assert_eq!(count(victim, &catalog::SERVER_SHUTDOWN, &[]), 0, "a killed server writes nothing more");
+        victim.start().await.expect("restart");
+        mesh.wait_all_up(WAIT).await.expect("links back");
+        // One link per pair before the kill, one more after for ds-3's pairs.
+        assert_links_per_pair(&mesh, |a, b| if a == "ds-3" || b == "ds-3" { 2 } else { 1 });
+        mesh.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_stop_logs_shutdown_63_on_ds_links_and_no_181_on_peers() {
+    bounded(async {
+        let mut spec = spec(3, "7.1");
+        // A standalone DS replicating through ds-2's RS.
+        let v = Version::parse("7.1").expect("v");
+        let mut ds4 = ServerConfig::new("ds-4", "ds-4.example.com", harness::mesh::loopback_for(4), v.clone(), "ds-4");
+        ds4.domains = harness::domains_for(&v, &["dc=example,dc=com"]);
+        ds4.rs = false;
+        ds4.ds_replication_servers = vec!["ds-2".into()];
+        spec.servers.push(ds4);
+        let mesh = Mesh::start(spec).await.expect("mesh");
+        if let Err(missing) = mesh.wait_all_up(WAIT).await {
+            for s in mesh.servers() {
+                eprintln!("--- {}:\n{}", s.name(), s.log().replication_lines().join("\n"));
+            }
+            panic!("not up: {missing:?}");
+        }
+        let stopped = mesh.server("ds-2").expect("ds-2");
+        stopped.stop().await;
+        let errors = stopped.log().errors_lines();
+        let n = errors.len();
+        assert!(errors[n - 2].contains(
+            "category=CORE severity=NOTICE msgID=141 msg=The Directory Server has started the shutdown process."
+        ));
+        assert!(
+            errors[n - 1].ends_with("category=CORE severity=NOTICE msgID=203 msg=The Directory Server is now stopped")
+        );
+        let ds4 = mesh.server("ds-4").expect("ds-4");
+        let domains = ds4.config().domains;
+        assert!(wait_logged(ds4, &catalog::REPLICATION_SERVER_PROPERLY_DISCONNECTED, &["ds-2"], domains.len()).await);
+        for d in &domains {
+            let line = ds4.log().records().into_iter().find(|r| {
+                r.is(&catalog::REPLICATION_SERVER_PROPERLY_DISCONNECTED, &["ds-2"]) && r.args[3] == d.base_dn
+            });
+            let line = line.unwrap_or_else(|| panic!("63 for {}", d.base_dn));
+            assert_eq!(line.args[2], "ds-4");
+            assert!(line.args[1].starts_with("ds-2.example.com/127.0.0.2:"), "{}", line.args[1]);
+        }
+        // Peers saw StopMsg: wait until they dropped their links to ds-2, then
+        // check nothing was logged as a failure.
+        let gone = async {
+            loop {
+                let rows = mesh.link_table().await;
+                if rows.iter().filter(|r| r.a == "ds-2" || r.b == "ds-2").all(|r| !r.up) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(WAIT, gone).await.expect("peers dropped their links");
+        for peer in ["ds-1", "ds-3"] {
+            let p = mesh.server(peer).expect("peer");
+            assert_eq!(count(p, &catalog::RS_BADLY_DISCONNECTED, &[]), 0, "{peer}: no 181 after a clean stop");
+            assert_eq!(count(p, &catalog::READER_EXCEPTION, &[]), 0, "{peer}: no 53 after a clean stop");
+        }
+        mesh.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blackholed_rs_link_logs_181_after_link_timeout_not_before() {
+    bounded(async {
+        let mesh = Mesh::bind(spec(2, "7.1")).await.expect("mesh");
+        let (s1, s2) = (mesh.server("ds-1").expect("1").clone(), mesh.server("ds-2").expect("2").clone());
+        // Both directions through relays, whichever side initiates.
+        let r12 = Relay::start(s2.replication_addr()).await;
+        let r21 = Relay::start(s1.replication_addr()).await;
+        mesh.hosts().route("ds-1", "ds-2.example.com", s2.config().replication_port, r12.addr);
+        mesh.hosts().route("ds-2", "ds-1.example.com", s1.config().replication_port, r21.addr);
+        mesh.start_all().await.expect("start");
+        mesh.wait_all_up(WAIT).await.expect("every link up");
+        let link_timeout = mesh.clock().real(mesh.timings().link_timeout);
+        let t0 = Instant::now();
+        r12.drop_all();
+        r21.drop_all();
+        for (s, peer) in [(&s1, "ds-2"), (&s2, "ds-1")] {
+            for d in ["cn=schema", "dc=example,dc=com"] {
+                assert!(
+                    wait_logged(s, &catalog::RS_BADLY_DISCONNECTED, &[&id(s), peer, "*", d], 1).await,
+                    "{} logs 181",
+                    id(s)
+                );
+            }
+        }
+        let first = [&s1, &s2]
+            .iter()
+            .flat_map(|s| s.log().records())
+            .filter(|r| r.key == catalog::RS_BADLY_DISCONNECTED.key)
+            .map(|r| r.at)
+            .min()
+            .expect("a 181");
+        // The first 181's virtual stamp is at least link_timeout after the drop
+        // began (less 20 ms real: a message sent just before the drop counts
+        // from when it was sent).
+        let after_drop = (first - mesh.clock().at(t0)).unsigned_abs();
+        let floor = mesh.clock().virtual_of(link_timeout.saturating_sub(Duration::from_millis(20)));
+        assert!(after_drop >= floor, "first 181 {after_drop:?} after the drop; link_timeout is {link_timeout:?} real");
+        // DS sessions are not behind the relays and stay up.
+        assert!(mesh.ds_table().await.iter().all(|r| r.rs.is_some()));
+        mesh.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generation_mismatch_logs_96_and_146_and_keeps_the_connection() {
+    bounded(async {
+        let mesh = Mesh::start(spec(1, "7.1")).await.expect("mesh");
+        mesh.wait_all_up(WAIT).await.expect("up");
+        let s = mesh.server("ds-1").expect("ds-1");
+        let dn = "dc=example,dc=com";
+        s.set_generation_id(dn, 777_777).await.expect("restore");
+        assert!(wait_logged(s, &catalog::NOW_FOUND_BAD_GENERATION, &["ds-1", "ds-1", dn], 1).await, "96 on the DS");
+        assert!(wait_logged(s, &catalog::BAD_GENERATION_ID_FROM_DS, &["ds-1"], 1).await, "146 on the RS");
+        let rec = s.log().records().into_iter().find(|r| r.key == catalog::BAD_GENERATION_ID_FROM_DS.key).expect("146");
+        assert_eq!(rec.args[2], "777777");
+        assert_eq!(rec.args[3], dn);
+        // The connection stays: several heartbeat intervals later it is still up, unbroken.
+        tokio::time::sleep(mesh.clock().real(mesh.timings().heartbeat_interval) * 5).await;
+        assert!(mesh.ds_table().await.iter().all(|r| r.rs.as_deref() == Some("ds-1")));
+        assert_eq!(count(s, &catalog::HEARTBEAT_FAILURE, &[]), 0);
+        assert_eq!(count(s, &catalog::REPLICATION_SERVER_BADLY_DISCONNECTED, &[]), 0);
+        assert_eq!(count(s, &catalog::NOW_FOUND_BAD_GENERATION, &[]), 1, "one reconnect, not a loop");
+        // Changes from the mismatched DS are ignored with 135.
+        s.write_entry(dn, "uid=user.0,ou=People,dc=example,dc=com").await.expect("write");
+        assert!(wait_logged(s, &catalog::IGNORING_UPDATE_FROM_DS_BADGENID, &["ds-1"], 1).await);
+        mesh.shutdown().await;
+    })
+    .await;
+}
+
+async fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> usize {
+    let mut raw = TcpStream::connect(addr).await.expect("connect");
+    raw.write_all(bytes).await.expect("write");
+    let mut buf = [0u8; 64];
+    // Closed by the server: EOF or a reset, and nothing in reply.
+    match tokio::time::timeout(WAIT, raw.read(&mut buf)).await.expect("server closes the connection") {
+        Ok(n) => n,
+        Err(_) => 0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_frames_close_that_connection_with_a_log_line_and_serving_goes_on() {
+    bounded(async {
+        let mesh = Mesh::start(spec(2, "7.1")).await.expect("mesh");
+        mesh.wait_all_up(WAIT).await.expect("up");
+        let s = mesh.server("ds-1").expect("ds-1");
+        let addr = s.replication_addr();
+        assert_eq!(raw_exchange(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await, 0);
+        assert!(wait_logged(s, &catalog::EXCEPTION_LISTENING, &[], 1).await);
+        let line = s.log().errors_lines().into_iter().find(|l| l.contains("msgID=86 ")).expect("86 line");
+        assert!(line.contains("frame length prefix is not 8 hex digits: \"GET / HT\" (from /127.0.0.1:"), "{line}");
+        // An oversized frame, and a stream that starts with the wrong message.
+        assert_eq!(raw_exchange(addr, b"7fffffff").await, 0);
+        assert!(wait_logged(s, &catalog::EXCEPTION_LISTENING, &[], 2).await);
+        assert_eq!(raw_exchange(addr, b"00000001\x09").await, 0);
+        assert!(wait_logged(s, &catalog::UNEXPECTED_MESSAGE, &[], 1).await);
+        // Still serving: the mesh is intact and a new DS session handshakes.
+        mesh.wait_all_up(WAIT).await.expect("still up");
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        let mut framed = Framed::new(stream, ReplCodec::default());
+        let start = ServerStart {
+            header: StartHeader { protocol_version: 4, generation_id: -1, group_id: 1 },
+            base_dn: "dc=example,dc=com".into(),
+            server_id: "probe".into(),
+            server_url: "probe.example.com:4444".into(),
+            max_receive_delay: 0,
+            max_receive_queue: 0,
+            max_send_delay: 0,
+            max_send_queue: 0,
+            window_size: 100,
+            heartbeat_interval_ms: 10_000,
+            ssl_encryption: false,
+            server_state: vec![],
+        };
+        framed.send(ReplMsg::ServerStart(start)).await.expect("send");
+        match tokio::time::timeout(WAIT, framed.next()).await.expect("reply in time") {
+            Some(Ok(ReplMsg::ReplServerStartDs(r))) => {
+                assert_eq!(r.header.protocol_version, 4, "the version is negotiated down");
+                assert_eq!(r.server_id, "ds-1");
+            }
+            other => panic!("expected ReplServerStartDSMsg, got {other:?}"),
+        }
+        drop(framed);
+        mesh.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_timestamps_advance_by_time_scale_times_real_time() {
+    bounded(async {
+        let mut spec = spec(1, "7.1");
+        let start = time::macros::datetime!(2026-11-22 03:00:00 UTC);
+        spec.start = Some(start);
+        let real0 = Instant::now();
+        let mesh = Mesh::start(spec).await.expect("mesh");
+        let s = mesh.server("ds-1").expect("ds-1");
+        let pause = Duration::from_millis(300);
+        tokio::time::sleep(pause).await;
+        s.stop().await;
+        let real = real0.elapsed();
+        let recs = s.log().records();
+        let first = recs.first().expect("records").at;
+        let last = recs.last().expect("records").at;
+        assert!(first - start < time::Duration::seconds(10), "starts near the virtual start: {first}");
+        let span = (last - first).unsigned_abs();
+        assert!(span >= Duration::from_secs(30), "300 ms × 100 ≥ 30 s of log time, got {span:?}");
+        assert!(span <= real.mul_f64(SCALE) + Duration::from_secs(1), "{span:?} vs real {real:?}");
+        assert!(s.log().errors_lines()[0].starts_with("[22/Nov/2026:03:00:"), "{}", s.log().errors_lines()[0]);
+    })
+    .await;
+}
