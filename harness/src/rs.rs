@@ -161,10 +161,11 @@ async fn accept_rs(node: Arc<Node>, mut conn: Conn, remote: String, start: ReplS
     check_generation(&node, &start, &remote);
     let (tx, rx) = mpsc::channel(LINK_QUEUE);
     let info = LinkInfo { peer_id: start.server_id.clone(), initiator: false, remote: remote.clone(), tx };
+    // Logged before the link counts as up, so a waiter that sees it up also sees the line.
+    node.log.emit(&catalog::CONNECTION_FROM_RS, &[&node.id(), &start.server_id, &start.base_dn, &remote]);
     if !promote(&node, &start.base_dn, &start.server_url, token, info) {
         return session::close_cleanly(conn, timeout).await;
     }
-    node.log.emit(&catalog::CONNECTION_FROM_RS, &[&node.id(), &start.server_id, &start.base_dn, &remote]);
     link::run_rs_link(node, conn, start.base_dn, start.server_url, token, start.server_id, remote, rx).await;
 }
 
@@ -269,9 +270,9 @@ async fn connect_rs(node: Arc<Node>, base_dn: String, peer_url: String, token: u
     check_generation(&node, &reply, &remote);
     let (tx, rx) = mpsc::channel(LINK_QUEUE);
     let info = LinkInfo { peer_id: reply.server_id.clone(), initiator: true, remote: remote.clone(), tx };
+    node.log.emit(&catalog::CONNECTION_TO_RS, &[&node.id(), &reply.server_id, &base_dn, &remote]);
     if !promote(&node, &base_dn, &peer_url, token, info) {
         return session::close_cleanly(conn, node.handshake_timeout()).await;
     }
-    node.log.emit(&catalog::CONNECTION_TO_RS, &[&node.id(), &reply.server_id, &base_dn, &remote]);
     link::run_rs_link(node, conn, base_dn, peer_url, token, reply.server_id, remote, rx).await;
 }

@@ -54,25 +54,17 @@ pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, star
         server_state: Vec::new(),
     });
     let timeout = node.handshake_timeout();
-    let handshake = async {
+    let first_half = async {
         session::send(&mut conn, reply, timeout).await.map_err(|e| e.to_string())?;
         match session::recv(&mut conn, timeout).await {
-            Ok(ReplMsg::StartSession(_)) => {}
-            Ok(other) => return Err(format!("unexpected {}", other.name())),
-            Err(e) => return Err(e.to_string()),
+            Ok(ReplMsg::StartSession(_)) => Ok(()),
+            Ok(other) => Err(format!("unexpected {}", other.name())),
+            Err(e) => Err(e.to_string()),
         }
-        let mut t = Topology::default();
-        t.ds.push(wire::DsInfo {
-            ds_id: start.server_id.clone(),
-            rs_id: node.id().to_owned(),
-            generation_id: ds_gen,
-            status: 1,
-        });
-        session::send(&mut conn, ReplMsg::Topology(t), timeout).await.map_err(|e| e.to_string())
     };
     let outcome = tokio::select! {
         _ = node.cancel.cancelled() => Err("stopping".to_owned()),
-        r = handshake => r,
+        r = first_half => r,
     };
     if let Err(why) = outcome {
         if !node.cancel.is_cancelled() {
@@ -87,6 +79,9 @@ pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, star
             &[&start.server_id, &remote, &ds_gen, &base_dn, &node.id(), &rs_gen],
         );
     }
+    // 207 and the registration come before the last handshake message, so a
+    // DS that sees its session up also finds the RS's line logged.
+    node.log.emit(&catalog::CONNECTION_FROM_DS, &[&node.id(), &start.server_id, &base_dn, &remote]);
     let (tx, rx) = mpsc::channel(DS_QUEUE);
     let token = {
         let mut links = node.lock_domain(domain);
@@ -96,10 +91,17 @@ pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, star
         token
     };
     node.notify();
-    node.log.emit(&catalog::CONNECTION_FROM_DS, &[&node.id(), &start.server_id, &base_dn, &remote]);
+    let mut t = Topology::default();
+    t.ds.push(wire::DsInfo {
+        ds_id: start.server_id.clone(),
+        rs_id: node.id().to_owned(),
+        generation_id: ds_gen,
+        status: 1,
+    });
+    let sent = session::send(&mut conn, ReplMsg::Topology(t), timeout).await;
     let heartbeat = node.real(Duration::from_millis(start.heartbeat_interval_ms)) / 3;
     let ds = DsPeer { id: start.server_id, generation: ds_gen, remote, heartbeat };
-    run(node, conn, base_dn, token, ds, rx).await;
+    run(node, conn, base_dn, token, ds, rx, sent.is_err()).await;
 }
 
 struct DsPeer {
@@ -116,6 +118,7 @@ async fn run(
     token: u64,
     ds: DsPeer,
     mut rx: mpsc::Receiver<ReplMsg>,
+    already_failed: bool,
 ) {
     let link_timeout = node.real(node.timings.link_timeout);
     let mut unacked = Unacked::default();
@@ -123,49 +126,53 @@ async fn run(
     let heartbeats = !ds.heartbeat.is_zero();
     let mut beat = tokio::time::interval(if heartbeats { ds.heartbeat } else { Duration::from_secs(3600) });
     let mut last_sent = Instant::now();
-    let end = loop {
-        tokio::select! {
-            biased;
-            _ = node.cancel.cancelled() => break End::Stopping,
-            frame = conn.next() => match frame {
-                None => break End::Reader("no more data".into()),
-                Some(Err(e)) if e.is_io() => break End::Failed,
-                Some(Err(e)) => break End::Reader(e.to_string()),
-                Some(Ok(ReplMsg::Stop)) => break End::PeerStopped,
-                Some(Ok(ReplMsg::Window { num_ack })) => unacked.acked(num_ack),
-                Some(Ok(msg @ ReplMsg::CtHeartbeat { .. })) => link::forward_to_peers(&node, &base_dn, &msg),
-                Some(Ok(ReplMsg::Update(u))) => {
-                    let rs_gen = node.rs_generation(&base_dn);
-                    if rs_gen > 0 && ds.generation > 0 && rs_gen != ds.generation {
-                        node.log.emit(
-                            &catalog::IGNORING_UPDATE_FROM_DS_BADGENID,
-                            &[&node.id(), &u.csn, &base_dn, &ds.id, &ds.remote, &ds.generation, &rs_gen],
-                        );
-                    } else {
-                        link::forward_to_peers(&node, &base_dn, &ReplMsg::Update(u));
+    let end = if already_failed {
+        End::Failed
+    } else {
+        loop {
+            tokio::select! {
+                biased;
+                _ = node.cancel.cancelled() => break End::Stopping,
+                frame = conn.next() => match frame {
+                    None => break End::Reader("no more data".into()),
+                    Some(Err(e)) if e.is_io() => break End::Failed,
+                    Some(Err(e)) => break End::Reader(e.to_string()),
+                    Some(Ok(ReplMsg::Stop)) => break End::PeerStopped,
+                    Some(Ok(ReplMsg::Window { num_ack })) => unacked.acked(num_ack),
+                    Some(Ok(msg @ ReplMsg::CtHeartbeat { .. })) => link::forward_to_peers(&node, &base_dn, &msg),
+                    Some(Ok(ReplMsg::Update(u))) => {
+                        let rs_gen = node.rs_generation(&base_dn);
+                        if rs_gen > 0 && ds.generation > 0 && rs_gen != ds.generation {
+                            node.log.emit(
+                                &catalog::IGNORING_UPDATE_FROM_DS_BADGENID,
+                                &[&node.id(), &u.csn, &base_dn, &ds.id, &ds.remote, &ds.generation, &rs_gen],
+                            );
+                        } else {
+                            link::forward_to_peers(&node, &base_dn, &ReplMsg::Update(u));
+                        }
                     }
-                }
-                Some(Ok(_)) => {}
-            },
-            Some(msg) = rx.recv() => {
-                last_sent = Instant::now();
-                if unacked.sent(last_sent) && session::send(&mut conn, msg, link_timeout).await.is_err() {
-                    break End::Failed;
-                }
-            }
-            _ = beat.tick(), if heartbeats => {
-                let now = Instant::now();
-                if now.saturating_duration_since(last_sent) >= ds.heartbeat && !unacked.window_full() {
-                    last_sent = now;
-                    unacked.sent(now);
-                    if session::send(&mut conn, ReplMsg::Heartbeat, link_timeout).await.is_err() {
+                    Some(Ok(_)) => {}
+                },
+                Some(msg) = rx.recv() => {
+                    last_sent = Instant::now();
+                    if unacked.sent(last_sent) && session::send(&mut conn, msg, link_timeout).await.is_err() {
                         break End::Failed;
                     }
                 }
-            }
-            _ = watchdog.tick() => {
-                if unacked.overdue(Instant::now(), link_timeout) {
-                    break End::Failed;
+                _ = beat.tick(), if heartbeats => {
+                    let now = Instant::now();
+                    if now.saturating_duration_since(last_sent) >= ds.heartbeat && !unacked.window_full() {
+                        last_sent = now;
+                        unacked.sent(now);
+                        if session::send(&mut conn, ReplMsg::Heartbeat, link_timeout).await.is_err() {
+                            break End::Failed;
+                        }
+                    }
+                }
+                _ = watchdog.tick() => {
+                    if unacked.overdue(Instant::now(), link_timeout) {
+                        break End::Failed;
+                    }
                 }
             }
         }

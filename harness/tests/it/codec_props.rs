@@ -186,12 +186,7 @@ proptest! {
         }
         buf.extend_from_slice(&junk);
         let start_cap = buf.capacity();
-        loop {
-            match codec.decode(&mut buf) {
-                Ok(Some(_)) => continue,
-                Ok(None) | Err(_) => break,
-            }
-        }
+        while let Ok(Some(_)) = codec.decode(&mut buf) {}
         prop_assert!(buf.capacity() <= start_cap.max(wire::HEADER_LEN + MAX),
             "capacity {} grew past one maximal frame", buf.capacity());
     }

@@ -335,10 +335,7 @@ async fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> usize {
     raw.write_all(bytes).await.expect("write");
     let mut buf = [0u8; 64];
     // Closed by the server: EOF or a reset, and nothing in reply.
-    match tokio::time::timeout(WAIT, raw.read(&mut buf)).await.expect("server closes the connection") {
-        Ok(n) => n,
-        Err(_) => 0,
-    }
+    tokio::time::timeout(WAIT, raw.read(&mut buf)).await.expect("server closes the connection").unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,54 @@
+//! The `replharness` command line. Nothing past [`Cli::parse`] sees clap types:
+//! each subcommand turns its arguments into a validated settings struct.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::duration::parse_duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "replharness",
+    version,
+    about = "Makes directory-replication failures happen on demand and checks that they are diagnosed right"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Bring up a mesh of mock replication servers on loopback, report its links, write the case folder.
+    Mesh(MeshArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MeshArgs {
+    /// Number of servers (each runs an RS and a DS).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=500))]
+    pub servers: u16,
+    /// Product version of every server (2.6, 6.5, 7.0, 7.1 …): picks the log dialect and the domains.
+    #[arg(long, default_value = "7.1")]
+    pub version: String,
+    /// Replicated backend (repeat for more); cn=schema, and cn=admin data before 7, are added.
+    #[arg(long = "backend", default_value = "dc=example,dc=com")]
+    pub backends: Vec<String>,
+    /// Divide every product interval by this and stretch log time by it.
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// How long to wait for every link to come up.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub settle_timeout: Duration,
+    /// Write the case folder here.
+    #[arg(long)]
+    pub case_out: Option<PathBuf>,
+    /// Also append each server's logs live under DIR/NAME/.
+    #[arg(long)]
+    pub log_dir: Option<PathBuf>,
+    /// Seed for every random choice (printed at start).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}

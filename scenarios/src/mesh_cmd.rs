@@ -1,0 +1,113 @@
+//! `replharness mesh`: an N-server mesh on loopback, its link table, its case folder.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use harness::mesh::{DsRow, LinkRow};
+use harness::{Mesh, MeshSpec, Version};
+
+use crate::cli::MeshArgs;
+
+/// Validated settings of a mesh run.
+#[derive(Debug, Clone)]
+pub struct MeshSettings {
+    pub servers: usize,
+    pub version: Version,
+    pub backends: Vec<String>,
+    pub time_scale: f64,
+    pub settle_timeout: Duration,
+    pub case_out: Option<PathBuf>,
+    pub log_dir: Option<PathBuf>,
+    pub seed: u64,
+}
+
+/// What went wrong with the user's input (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+impl TryFrom<MeshArgs> for MeshSettings {
+    type Error = BadInput;
+
+    fn try_from(a: MeshArgs) -> Result<Self, BadInput> {
+        let version = Version::parse(&a.version).map_err(|e| BadInput(format!("--version: {e}")))?;
+        if !(a.time_scale.is_finite() && a.time_scale >= 1.0) {
+            return Err(BadInput(format!("--time-scale must be a number ≥ 1, not {}", a.time_scale)));
+        }
+        if let Some(b) = a.backends.iter().find(|b| !b.contains('=')) {
+            return Err(BadInput(format!("--backend {b:?} is not a DN such as dc=example,dc=com")));
+        }
+        Ok(Self {
+            servers: usize::from(a.servers),
+            version,
+            backends: a.backends,
+            time_scale: a.time_scale,
+            settle_timeout: a.settle_timeout,
+            case_out: a.case_out,
+            log_dir: a.log_dir,
+            seed: a.seed.unwrap_or_else(rand_seed),
+        })
+    }
+}
+
+fn rand_seed() -> u64 {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    t.as_nanos() as u64 ^ u64::from(std::process::id())
+}
+
+/// The outcome of a mesh run.
+#[derive(Debug)]
+pub struct MeshReport {
+    pub links: Vec<LinkRow>,
+    pub ds: Vec<DsRow>,
+    pub missing: Vec<String>,
+}
+
+/// Brings the mesh up, waits, writes the case, stops it.
+pub async fn run(settings: &MeshSettings) -> anyhow::Result<MeshReport> {
+    let backends: Vec<&str> = settings.backends.iter().map(String::as_str).collect();
+    let mut spec = MeshSpec::full_mesh(settings.servers, &settings.version, &backends);
+    spec.time_scale = settings.time_scale;
+    spec.log_dir = settings.log_dir.clone();
+    spec.seed = settings.seed;
+    let mesh = Mesh::start(spec).await?;
+    let missing = match mesh.wait_all_up(settings.settle_timeout).await {
+        Ok(()) => Vec::new(),
+        Err(missing) => missing,
+    };
+    let report = MeshReport { links: mesh.link_table().await, ds: mesh.ds_table().await, missing };
+    if let Some(dir) = &settings.case_out {
+        harness::casefile::write_case(&mesh, dir)?;
+    }
+    mesh.shutdown().await;
+    Ok(report)
+}
+
+/// The per-link summary table.
+pub fn render(report: &MeshReport) -> String {
+    let mut out = String::new();
+    let pair_w = report.links.iter().map(|l| l.a.len() + l.b.len() + 5).max().unwrap_or(4).max(4);
+    let dom_w = report
+        .links
+        .iter()
+        .map(|l| l.domain.len())
+        .chain(report.ds.iter().map(|d| d.domain.len()))
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let _ = writeln!(out, "{:pair_w$}  {:dom_w$}  {:5}  initiator", "pair", "domain", "state");
+    for l in &report.links {
+        let pair = format!("{} <-> {}", l.a, l.b);
+        let state = if l.up { "up" } else { "DOWN" };
+        let _ =
+            writeln!(out, "{pair:pair_w$}  {:dom_w$}  {state:5}  {}", l.domain, l.initiator.as_deref().unwrap_or("-"));
+    }
+    let _ = writeln!(out);
+    let srv_w = report.ds.iter().map(|d| d.server.len()).max().unwrap_or(6).max(6);
+    let _ = writeln!(out, "{:srv_w$}  {:dom_w$}  DS connected to RS", "server", "domain");
+    for d in &report.ds {
+        let _ = writeln!(out, "{:srv_w$}  {:dom_w$}  {}", d.server, d.domain, d.rs.as_deref().unwrap_or("DOWN"));
+    }
+    out
+}

@@ -1,0 +1,51 @@
+//! The `replharness` binary as a user runs it.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn replharness(args: &[&str]) -> (Output, Duration) {
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_replharness")).args(args).output().expect("run replharness");
+    (out, started.elapsed())
+}
+
+#[test]
+fn mesh_writes_the_case_folder_and_exits_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let case = dir.path().join("case");
+    let case_arg = case.to_str().expect("utf-8 path");
+    let (out, took) = replharness(&["mesh", "--servers", "3", "--case-out", case_arg]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "exit {:?}\n{stdout}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    // 3 pairs × 2 domains, all up.
+    assert_eq!(stdout.lines().filter(|l| l.contains(" <-> ") && l.contains("  up  ")).count(), 6, "{stdout}");
+    assert!(stdout.contains("all links up"));
+    let topo: toml::Value =
+        toml::from_str(&std::fs::read_to_string(case.join("topology.toml")).expect("topology.toml"))
+            .expect("topology.toml parses");
+    assert!(topo.get("collected_at").and_then(|v| v.as_str()).is_some_and(|s| s.contains('T')));
+    let servers = topo.get("servers").and_then(|v| v.as_array()).expect("servers");
+    assert_eq!(servers.len(), 3);
+    for s in servers {
+        let name = s.get("name").and_then(|v| v.as_str()).expect("name");
+        let errors = std::fs::read_to_string(case.join("servers").join(name).join("errors")).expect("errors");
+        let replication =
+            std::fs::read_to_string(case.join("servers").join(name).join("replication")).expect("replication");
+        assert!(errors.contains("msgID=135 msg=The Directory Server has started successfully"), "{errors}");
+        assert!(replication.contains("msgID=204 msg=Replication server RS("), "{replication}");
+        assert_eq!(replication.matches("msgID=207 ").count(), 2, "one DS accept per domain:\n{replication}");
+    }
+}
+
+#[test]
+fn bad_input_exits_2_naming_what_is_wrong() {
+    let (out, _) = replharness(&["mesh", "--version", "seven"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--version: invalid configuration: version \"seven\""));
+    let (out, _) = replharness(&["mesh", "--settle-timeout", "soon"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"soon\" is not a duration"));
+    let (out, _) = replharness(&["mesh", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+}
