@@ -410,3 +410,29 @@ async fn log_timestamps_advance_by_time_scale_times_real_time() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blackholed_ds_link_logs_97_on_the_ds_and_211_on_the_rs() {
+    bounded(async {
+        let mesh = Mesh::bind(spec(1, "7.1")).await.expect("mesh");
+        let s = mesh.server("ds-1").expect("ds-1").clone();
+        let relay = Relay::start(s.replication_addr()).await;
+        mesh.hosts().route("ds-1", "ds-1.example.com", s.config().replication_port, relay.addr);
+        mesh.start_all().await.expect("start");
+        mesh.wait_all_up(WAIT).await.expect("up");
+        let heartbeat = mesh.clock().real(mesh.timings().heartbeat_interval);
+        let t0 = Instant::now();
+        relay.drop_all();
+        let dn = "dc=example,dc=com";
+        assert!(wait_logged(&s, &catalog::HEARTBEAT_FAILURE, &["ds-1", "ds-1", "*", dn], 1).await, "97 on the DS");
+        assert!(t0.elapsed() >= heartbeat, "97 needs two checks a heartbeat interval apart");
+        assert!(wait_logged(&s, &catalog::DS_BADLY_DISCONNECTED, &["ds-1", "ds-1", "*", dn], 1).await, "211 on the RS");
+        assert!(
+            t0.elapsed() >= mesh.clock().real(mesh.timings().link_timeout).saturating_sub(Duration::from_millis(20))
+        );
+        // The DS's new attempts go into the black hole: it reports no RS at all.
+        assert!(wait_logged(&s, &catalog::NO_AVAILABLE_CHANGELOGS, &["ds-1", dn], 1).await, "208");
+        mesh.shutdown().await;
+    })
+    .await;
+}
