@@ -1,0 +1,298 @@
+//! A proxy's faults as one immutable snapshot, and what they mean for a
+//! listener, a new connection and one direction of a live connection.
+//!
+//! Pumps hold the snapshot from a `watch` channel and look at it again at
+//! every chunk, so a fault added, changed or removed reaches live connections
+//! at the next chunk. Random choices are draws from the proxy's seed, the
+//! connection id and the toxic's name and version: the same seed gives the
+//! same choices whatever the order connections arrive in, and different
+//! connections get independent draws.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::toxic::{Cidr, Direction, Kind, Toxic};
+
+/// One toxic as installed on a proxy.
+#[derive(Debug)]
+pub struct Entry {
+    pub toxic: Toxic,
+    /// When it was added or last updated: schedules count from here.
+    pub since: Instant,
+    /// Bumped on every update, so toxicity is drawn again (as Toxiproxy does).
+    pub version: u64,
+    pub cidr: Option<Cidr>,
+}
+
+impl Entry {
+    pub fn new(toxic: Toxic, version: u64) -> Self {
+        let cidr = toxic.target.compile().ok().flatten();
+        Self { toxic, since: Instant::now(), version, cidr }
+    }
+
+    /// Is the schedule on now?
+    pub fn on(&self, now: Instant) -> bool {
+        match &self.toxic.schedule {
+            None => true,
+            Some(s) => s.active(now.saturating_duration_since(self.since)),
+        }
+    }
+
+    fn targets(&self, seed: u64, id: u64, client: SocketAddr) -> bool {
+        self.toxic.target.matches(self.cidr.as_ref(), client, id)
+            && draw(seed, id, &self.toxic.name, self.version) < self.toxic.toxicity
+    }
+
+    /// Applies to every connection alike, so the listener itself can act on it.
+    fn untargeted(&self) -> bool {
+        self.toxic.target.is_empty() && self.toxic.toxicity >= 1.0
+    }
+}
+
+/// splitmix64: a fast, well-mixed step for seeded draws.
+pub fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A uniform draw in [0, 1) for (seed, connection, toxic, version).
+pub fn draw(seed: u64, id: u64, name: &str, version: u64) -> f64 {
+    let x = splitmix(seed ^ splitmix(id) ^ fnv(name) ^ version.rotate_left(17));
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A small seeded generator for per-chunk choices (jitter, slice sizes).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64, id: u64, dir: Direction) -> Self {
+        Rng(splitmix(seed ^ splitmix(id.wrapping_mul(2).wrapping_add(dir as u64))))
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        splitmix(self.0)
+    }
+
+    /// Uniform in [-spread, +spread].
+    pub fn spread(&mut self, spread: u64) -> i64 {
+        if spread == 0 {
+            return 0;
+        }
+        let span = spread.saturating_mul(2).saturating_add(1);
+        (self.next_u64() % span) as i64 - spread as i64
+    }
+}
+
+/// What the listener does with new connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenMode {
+    Accept,
+    /// Nothing listens: connect gets "connection refused".
+    Refuse,
+    /// The listener stays, nothing is accepted, its backlog is kept full:
+    /// further SYNs go unanswered.
+    Blackhole,
+}
+
+/// What happens to one new connection once accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewConn {
+    Pass,
+    /// Targeted reject: accept, then RST.
+    Reset,
+    /// Targeted drop: accept, then say nothing until the drop ends.
+    Silence,
+}
+
+/// The faults in force for one direction of one connection, now.
+#[derive(Debug, Default, Clone)]
+pub struct Active {
+    /// Total delay and jitter in ms (several latency toxics add up, as they chain in Toxiproxy).
+    pub latency: Option<(u64, u64)>,
+    /// The tightest rate, KB/s.
+    pub bandwidth: Option<u64>,
+    pub slicer: Option<(u64, u64, u64)>,
+    pub slow_close: Option<u64>,
+    /// (name, ms): drop bytes, close after ms (0: never).
+    pub timeout: Option<(String, u64)>,
+    pub reset_peer: Option<u64>,
+    /// (name, bytes).
+    pub limit_data: Option<(String, u64)>,
+    /// Stop reading (hold, drop).
+    pub stop_reading: bool,
+    /// Stop writing what was already read (drop only: no byte passes).
+    pub stop_writing: bool,
+    /// A reject with `reset_existing`.
+    pub reset_now: bool,
+    /// Names of the faults in force, for the connection listing.
+    pub names: Vec<String>,
+}
+
+impl Active {
+    /// Nothing touches the bytes: the zero-copy path may run.
+    pub fn is_clear(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// Everything a proxy's pumps and listener need to know, as one snapshot.
+#[derive(Debug, Default)]
+pub struct FaultSet {
+    pub enabled: bool,
+    pub seed: u64,
+    pub entries: Vec<Arc<Entry>>,
+}
+
+impl FaultSet {
+    pub fn listen_mode(&self, now: Instant) -> ListenMode {
+        if !self.enabled {
+            return ListenMode::Refuse;
+        }
+        let on = |f: fn(&Kind) -> bool| self.entries.iter().any(|e| e.untargeted() && e.on(now) && f(&e.toxic.kind));
+        if on(|k| matches!(k, Kind::Reject { .. })) {
+            ListenMode::Refuse
+        } else if on(|k| matches!(k, Kind::Drop { new_connections: true })) {
+            ListenMode::Blackhole
+        } else {
+            ListenMode::Accept
+        }
+    }
+
+    /// For a connection accepted while a targeted firewall fault is on.
+    pub fn new_conn(&self, id: u64, client: SocketAddr, now: Instant) -> NewConn {
+        let mut action = NewConn::Pass;
+        for e in self.entries.iter().filter(|e| e.on(now) && e.targets(self.seed, id, client)) {
+            match e.toxic.kind {
+                Kind::Reject { .. } => return NewConn::Reset,
+                Kind::Drop { new_connections: true } => action = NewConn::Silence,
+                _ => {}
+            }
+        }
+        action
+    }
+
+    /// The faults in force for `dir` of connection `id` from `client`.
+    pub fn active(&self, id: u64, client: SocketAddr, dir: Direction, now: Instant) -> Active {
+        let mut a = Active::default();
+        for e in &self.entries {
+            if !(e.toxic.stream.covers(dir) && e.on(now) && e.targets(self.seed, id, client)) {
+                continue;
+            }
+            match &e.toxic.kind {
+                Kind::Noop {} => continue,
+                Kind::Latency { latency, jitter } => {
+                    let (l, j) = a.latency.unwrap_or((0, 0));
+                    a.latency = Some((l + latency, j + jitter));
+                }
+                Kind::Bandwidth { rate } => a.bandwidth = Some(a.bandwidth.map_or(*rate, |r| r.min(*rate))),
+                Kind::SlowClose { delay } => a.slow_close = Some(a.slow_close.unwrap_or(0) + delay),
+                Kind::Timeout { timeout } => a.timeout = Some((e.toxic.name.clone(), *timeout)),
+                Kind::ResetPeer { timeout } => a.reset_peer = Some(*timeout),
+                Kind::Slicer { average_size, size_variation, delay } => {
+                    a.slicer = Some((*average_size, *size_variation, *delay))
+                }
+                Kind::LimitData { bytes } => a.limit_data = Some((e.toxic.name.clone(), *bytes)),
+                Kind::Reject { reset_existing } => {
+                    if *reset_existing {
+                        a.reset_now = true;
+                    } else {
+                        continue;
+                    }
+                }
+                Kind::Drop { .. } => {
+                    a.stop_reading = true;
+                    a.stop_writing = true;
+                }
+                Kind::Hold {} => a.stop_reading = true,
+            }
+            a.names.push(e.toxic.name.clone());
+        }
+        a
+    }
+
+    /// When the next schedule change falls, if any.
+    pub fn next_change(&self, now: Instant) -> Option<Instant> {
+        self.entries
+            .iter()
+            .filter_map(|e| {
+                let s = e.toxic.schedule.as_ref()?;
+                let elapsed = now.saturating_duration_since(e.since);
+                s.next_change(elapsed).map(|d| e.since + d)
+            })
+            .min()
+    }
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+pub async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at + Duration::from_millis(1)).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(toxics: &[serde_json::Value]) -> FaultSet {
+        FaultSet {
+            enabled: true,
+            seed: 7,
+            entries: toxics.iter().map(|t| Arc::new(Entry::new(Toxic::from_json(t).expect("toxic"), 1))).collect(),
+        }
+    }
+
+    #[test]
+    fn draws_are_uniform_enough_and_seeded() {
+        let hits = (0..10_000).filter(|&id| draw(42, id, "t", 1) < 0.3).count();
+        assert!((2_700..3_300).contains(&hits), "{hits}");
+        assert_eq!(draw(1, 5, "a", 1), draw(1, 5, "a", 1));
+        assert_ne!(draw(1, 5, "a", 1), draw(2, 5, "a", 1));
+        assert_ne!(draw(1, 5, "a", 1), draw(1, 5, "a", 2), "an update draws again");
+    }
+
+    #[test]
+    fn untargeted_firewall_faults_act_on_the_listener() {
+        let now = Instant::now();
+        assert_eq!(set(&[]).listen_mode(now), ListenMode::Accept);
+        assert_eq!(set(&[json!({"type": "reject"})]).listen_mode(now), ListenMode::Refuse);
+        assert_eq!(set(&[json!({"type": "drop"})]).listen_mode(now), ListenMode::Blackhole);
+        assert_eq!(
+            set(&[json!({"type": "drop", "attributes": {"new_connections": false}})]).listen_mode(now),
+            ListenMode::Accept
+        );
+        let targeted = set(&[json!({"type": "reject", "target": {"client": "127.0.0.2"}})]);
+        assert_eq!(targeted.listen_mode(now), ListenMode::Accept);
+        assert_eq!(targeted.new_conn(1, "127.0.0.2:4000".parse().expect("a"), now), NewConn::Reset);
+        assert_eq!(targeted.new_conn(1, "127.0.0.3:4000".parse().expect("a"), now), NewConn::Pass);
+    }
+
+    #[test]
+    fn latencies_add_and_streams_filter() {
+        let s = set(&[
+            json!({"type": "latency", "name": "a", "attributes": {"latency": 10, "jitter": 1}}),
+            json!({"type": "latency", "name": "b", "attributes": {"latency": 5}}),
+            json!({"type": "bandwidth", "stream": "upstream", "attributes": {"rate": 100}}),
+        ]);
+        let c: SocketAddr = "127.0.0.1:1".parse().expect("a");
+        let down = s.active(1, c, Direction::Downstream, Instant::now());
+        assert_eq!(down.latency, Some((15, 1)));
+        assert_eq!(down.bandwidth, None);
+        let up = s.active(1, c, Direction::Upstream, Instant::now());
+        assert_eq!(up.bandwidth, Some(100));
+        assert!(up.latency.is_none());
+    }
+}

@@ -1,0 +1,95 @@
+//! `fault-proxy`: the standalone TCP fault proxy with its control API.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use fault_proxy::{api, config, Options, ProxyServer};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fault-proxy",
+    version,
+    about = "A Toxiproxy-compatible TCP fault proxy that also blocks ports like a firewall"
+)]
+struct Args {
+    /// Address of the control API.
+    #[arg(long, default_value = "127.0.0.1:8474")]
+    api: SocketAddr,
+    /// JSON file of proxies (Toxiproxy's format), with their toxics.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Seed for every random choice (default: from the clock; printed at start).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Allow the API and proxies to listen on non-loopback addresses.
+    #[arg(long)]
+    allow_remote: bool,
+    /// How long an upstream dial may take, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    dial_timeout_ms: u64,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("fault-proxy: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fault-proxy: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    if !args.api.ip().is_loopback() && !args.allow_remote {
+        anyhow::bail!("--api {} is not a loopback address: pass --allow-remote to expose the API", args.api);
+    }
+    let seed = args.seed.unwrap_or_else(|| {
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        t.as_nanos() as u64 ^ u64::from(std::process::id())
+    });
+    let server = ProxyServer::new(Options {
+        seed,
+        dial_timeout: Duration::from_millis(args.dial_timeout_ms),
+        allow_remote: args.allow_remote,
+    });
+    if let Some(path) = &args.config {
+        let specs = config::load(path)?;
+        let proxies =
+            server.populate(specs).await.map_err(|(e, _)| e).with_context(|| format!("{}", path.display()))?;
+        for p in proxies {
+            println!(
+                "proxy {}: {} -> {} ({} faults)",
+                p.name(),
+                p.listen_addr().map(|a| a.to_string()).unwrap_or_default(),
+                p.upstream(),
+                p.faults().len()
+            );
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(args.api).await.with_context(|| format!("API on {}", args.api))?;
+    println!("fault-proxy {} API on http://{} seed {seed}", env!("CARGO_PKG_VERSION"), listener.local_addr()?);
+    let app = api::app(server.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    server.shutdown().await;
+    Ok(())
+}
