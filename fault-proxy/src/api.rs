@@ -153,7 +153,7 @@ async fn list_toxics(State(s): State<ProxyServer>, Path(name): Path<String>) -> 
 
 async fn create_toxic(State(s): State<ProxyServer>, Path(name): Path<String>, raw: Bytes) -> ApiResult {
     let p = s.get(&name)?;
-    let t = p.add_fault(Toxic::from_json(&body(&raw)?)?)?;
+    let t = p.add_fault(Toxic::from_json(&body(&raw)?)?).await?;
     Ok(Json(t.to_json()).into_response())
 }
 
@@ -166,12 +166,12 @@ async fn update_toxic(
     Path((name, toxic)): Path<(String, String)>,
     raw: Bytes,
 ) -> ApiResult {
-    let t = s.get(&name)?.update_fault(&toxic, &body(&raw)?)?;
+    let t = s.get(&name)?.update_fault(&toxic, &body(&raw)?).await?;
     Ok(Json(t.to_json()).into_response())
 }
 
 async fn delete_toxic(State(s): State<ProxyServer>, Path((name, toxic)): Path<(String, String)>) -> ApiResult {
-    s.get(&name)?.remove_fault(&toxic)?;
+    s.get(&name)?.remove_fault(&toxic).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -149,6 +149,8 @@ impl Active {
 /// Everything a proxy's pumps and listener need to know, as one snapshot.
 #[derive(Debug, Default)]
 pub struct FaultSet {
+    /// Bumped at every change, so the listener can say which one it applied.
+    pub generation: u64,
     pub enabled: bool,
     pub seed: u64,
     pub entries: Vec<Arc<Entry>>,
@@ -249,6 +251,7 @@ mod tests {
 
     fn set(toxics: &[serde_json::Value]) -> FaultSet {
         FaultSet {
+            generation: 1,
             enabled: true,
             seed: 7,
             entries: toxics.iter().map(|t| Arc::new(Entry::new(Toxic::from_json(t).expect("toxic"), 1))).collect(),

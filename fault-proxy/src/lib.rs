@@ -25,8 +25,8 @@
 //! let server = ProxyServer::new(Options::default());
 //! let proxy = server.create(ProxySpec::new("ds1-to-ds2", "127.0.0.1:0", "127.0.0.2:8989")).await?;
 //! let drop = Toxic::from_json(&serde_json::json!({"type": "drop"}))?;
-//! proxy.add_fault(drop)?;
-//! proxy.remove_fault("drop_both")?;
+//! proxy.add_fault(drop).await?;
+//! proxy.remove_fault("drop_both").await?;
 //! assert_eq!(proxy.counters().live_connections, 0);
 //! server.shutdown().await;
 //! # Ok(()) }

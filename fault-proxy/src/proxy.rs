@@ -67,6 +67,9 @@ pub(crate) struct ProxyInner {
     pub toxics: Mutex<Vec<Arc<Entry>>>,
     next_version: AtomicU64,
     pub faults: watch::Sender<Arc<FaultSet>>,
+    generation: AtomicU64,
+    /// The last fault generation the listener has put in force.
+    applied: watch::Sender<u64>,
     conns: Mutex<BTreeMap<u64, Arc<ConnStats>>>,
     next_conn: AtomicU64,
     pub bytes: Arc<ByteCounters>,
@@ -124,7 +127,9 @@ impl ProxyInner {
             settings: Mutex::new(Settings { listen: listen.to_owned(), upstream: upstream.to_owned(), enabled: false }),
             toxics: Mutex::new(Vec::new()),
             next_version: AtomicU64::new(1),
-            faults: watch::channel(Arc::new(FaultSet { enabled: true, seed, entries: Vec::new() })).0,
+            faults: watch::channel(Arc::new(FaultSet { generation: 0, enabled: true, seed, entries: Vec::new() })).0,
+            generation: AtomicU64::new(0),
+            applied: watch::channel(0).0,
             conns: Mutex::new(BTreeMap::new()),
             next_conn: AtomicU64::new(0),
             bytes: Arc::new(ByteCounters::default()),
@@ -170,7 +175,20 @@ impl ProxyInner {
     /// Publishes the current toxics to pumps and listener.
     fn publish(&self) {
         let entries = lock(&self.toxics).clone();
-        self.faults.send_replace(Arc::new(FaultSet { enabled: true, seed: self.seed, entries }));
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        self.faults.send_replace(Arc::new(FaultSet { generation, enabled: true, seed: self.seed, entries }));
+    }
+
+    /// Waits (at most 2 s) until the listener has put the latest faults in
+    /// force: after a reject returns, connect is refused; after a drop, SYNs
+    /// go unanswered.
+    pub async fn settled(&self) {
+        if lock(&self.run).is_none() {
+            return;
+        }
+        let target = self.generation.load(Ordering::SeqCst);
+        let mut rx = self.applied.subscribe();
+        let _ = tokio::time::timeout(Duration::from_secs(2), rx.wait_for(|g| *g >= target)).await;
     }
 
     pub fn toxic_list(&self) -> Vec<Toxic> {
@@ -379,6 +397,7 @@ async fn listen_loop(
         if mode != ListenMode::Blackhole && fillers.saturated {
             fillers.release();
         }
+        proxy.applied.send_replace(set.generation);
         let accepting = mode == ListenMode::Accept;
         tokio::select! {
             biased;

@@ -91,19 +91,27 @@ impl Proxy {
         self.0.enabled()
     }
 
-    /// Adds a fault; it applies to live connections at their next chunk.
-    pub fn add_fault(&self, toxic: Toxic) -> Result<Toxic, ProxyError> {
-        self.0.add_toxic(toxic)
+    /// Adds a fault. It applies to live connections at their next chunk; it
+    /// returns once the listener has it in force (a reject refuses, a drop
+    /// answers no SYN).
+    pub async fn add_fault(&self, toxic: Toxic) -> Result<Toxic, ProxyError> {
+        let t = self.0.add_toxic(toxic)?;
+        self.0.settled().await;
+        Ok(t)
     }
 
     /// Updates a fault from a partial JSON body, as `PATCH` does.
-    pub fn update_fault(&self, name: &str, patch: &Value) -> Result<Toxic, ProxyError> {
+    pub async fn update_fault(&self, name: &str, patch: &Value) -> Result<Toxic, ProxyError> {
         let merged = self.0.get_toxic(name)?.merged(patch)?;
-        self.0.replace_toxic(merged)
+        let t = self.0.replace_toxic(merged)?;
+        self.0.settled().await;
+        Ok(t)
     }
 
-    pub fn remove_fault(&self, name: &str) -> Result<(), ProxyError> {
-        self.0.remove_toxic(name)
+    pub async fn remove_fault(&self, name: &str) -> Result<(), ProxyError> {
+        self.0.remove_toxic(name)?;
+        self.0.settled().await;
+        Ok(())
     }
 
     pub fn faults(&self) -> Vec<Toxic> {
@@ -180,6 +188,7 @@ impl ProxyServer {
         }
         if spec.enabled {
             inner.start().await?;
+            inner.settled().await;
         } else {
             // Check the address now, as an enabled create would.
             let listen = inner.listen();
@@ -261,6 +270,7 @@ impl ProxyServer {
                             for t in toxics {
                                 existing.0.add_toxic(t.clone())?;
                             }
+                            existing.0.settled().await;
                         }
                         if spec.enabled != existing.enabled() {
                             self.update(&spec.name, &json!({"enabled": spec.enabled})).await?;
@@ -286,6 +296,7 @@ impl ProxyServer {
             if !p.enabled() {
                 p.0.start().await?;
             }
+            p.0.settled().await;
         }
         Ok(())
     }

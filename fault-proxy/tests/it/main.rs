@@ -1,0 +1,7 @@
+//! Integration tests of the fault proxy, on real loopback sockets.
+
+mod api;
+mod bytes_exact;
+mod client;
+mod semantics;
+mod support;
