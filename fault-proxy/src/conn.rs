@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::faults::{sleep_until_opt, NewConn};
+use crate::faults::{until_change, NewConn};
 use crate::io as sio;
 use crate::proxy::{ByteCounters, ProxyInner};
 use crate::pump::{End, Pump};
@@ -96,7 +96,7 @@ pub(crate) async fn run(proxy: Arc<ProxyInner>, client: TcpStream, peer: SocketA
                 tokio::select! {
                     _ = cancel.cancelled() => return,
                     r = faults.changed() => if r.is_err() { return },
-                    _ = sleep_until_opt(set.next_change(now)) => {}
+                    _ = until_change(set.next_change(now)) => {}
                 }
             }
         }

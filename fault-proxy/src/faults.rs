@@ -239,9 +239,15 @@ impl FaultSet {
 /// Sleeps until `at`, or forever when there is nothing to wait for.
 pub async fn sleep_until_opt(at: Option<Instant>) {
     match at {
-        Some(at) => tokio::time::sleep_until(at + Duration::from_millis(1)).await,
+        Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
+}
+
+/// Sleeps until just past a schedule change at `at` (so the change is seen
+/// as made), or forever.
+pub async fn until_change(at: Option<Instant>) {
+    sleep_until_opt(at.map(|a| a + Duration::from_millis(1))).await
 }
 
 #[cfg(test)]

@@ -37,6 +37,18 @@ pub async fn read_some(src: &TcpStream, buf: &mut [u8]) -> io::Result<Option<usi
     }
 }
 
+/// Reads what is there into `buf`'s spare room (at least `want` bytes of it).
+/// `Some(0)`: EOF; `None`: the readiness was spurious.
+pub async fn read_buf_some(src: &TcpStream, buf: &mut bytes::BytesMut, want: usize) -> io::Result<Option<usize>> {
+    src.readable().await?;
+    buf.reserve(want);
+    match src.try_read_buf(buf) {
+        Ok(n) => Ok(Some(n)),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Passes a FIN on: no more writes to `dst`; reads go on.
 pub fn shutdown_write(dst: &TcpStream) {
     let _ = rustix::net::shutdown(dst, rustix::net::Shutdown::Write);
@@ -56,8 +68,8 @@ pub struct Pipe {
     held: usize,
 }
 
-/// How much one splice call moves.
-const SPLICE_LEN: usize = 1 << 16;
+/// How much one splice call moves at most (the pipe's size, when granted).
+const SPLICE_LEN: usize = 1 << 20;
 
 /// What one zero-copy step did.
 #[derive(Debug, PartialEq, Eq)]
@@ -71,9 +83,9 @@ pub enum Spliced {
 impl Pipe {
     pub fn new() -> io::Result<Pipe> {
         let (read, write) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
-        // Room for a few splice calls at once; the default (64 KiB) is enough
-        // if the kernel refuses a larger one.
-        let _ = rustix::pipe::fcntl_setpipe_size(&write, 1 << 18);
+        // A large pipe moves more per call; the default (64 KiB) still works
+        // if the kernel refuses (fs.pipe-max-size).
+        let _ = rustix::pipe::fcntl_setpipe_size(&write, SPLICE_LEN);
         Ok(Pipe { read, write, held: 0 })
     }
 
@@ -109,6 +121,26 @@ impl Pipe {
         let moved = self.held;
         self.flush(dst).await?;
         Ok(Spliced::Moved(moved))
+    }
+
+    /// One more step if the source has data right now (`None`: it has not).
+    pub async fn try_step(&mut self, src: &TcpStream, dst: &TcpStream) -> io::Result<Option<Spliced>> {
+        debug_assert_eq!(self.held, 0);
+        let r = src.try_io(Interest::READABLE, || {
+            rustix::pipe::splice(src, None, &self.write, None, SPLICE_LEN, SpliceFlags::NONBLOCK | SpliceFlags::MOVE)
+                .map_err(io::Error::from)
+        });
+        let n = match r {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok(Some(Spliced::Eof));
+        }
+        self.held = n;
+        self.flush(dst).await?;
+        Ok(Some(Spliced::Moved(n)))
     }
 
     /// Writes what waits in the pipe to `dst`. Cancel-safe: an interrupted

@@ -25,7 +25,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::conn::{self, ConnStats, ConnView};
 use crate::error::ProxyError;
-use crate::faults::{sleep_until_opt, Entry, FaultSet, ListenMode};
+use crate::faults::{until_change, Entry, FaultSet, ListenMode};
 use crate::toxic::Toxic;
 
 /// The listen backlog of proxy sockets (what a drop fills).
@@ -403,7 +403,7 @@ async fn listen_loop(
             biased;
             _ = cancel.cancelled() => break,
             r = faults.changed() => if r.is_err() { break },
-            _ = sleep_until_opt(set.next_change(now)) => {}
+            _ = until_change(set.next_change(now)) => {}
             r = accept_opt(&listener), if accepting => match r {
                 Ok((stream, peer)) => {
                     if fillers.take(peer) {

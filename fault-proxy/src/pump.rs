@@ -15,20 +15,27 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::conn::ConnCtx;
-use crate::faults::{sleep_until_opt, Active, FaultSet, Rng};
+use crate::faults::{sleep_until_opt, until_change, Active, FaultSet, Rng};
 use crate::io::{self as sio, Pipe, Spliced};
 use crate::toxic::Direction;
 
 /// Bytes a direction may hold while chunks wait for their delivery time.
-pub const MAX_PENDING: usize = 4 << 20;
-const CHUNK: usize = 32 * 1024;
+/// As much as Toxiproxy's 1024 chunks of 32 KiB: enough to keep a fast
+/// stream flowing under a latency fault (bandwidth × delay).
+pub const MAX_PENDING: usize = 32 << 20;
+const CHUNK: usize = 256 * 1024;
+const ARENA: usize = 4 << 20;
+/// How late a due chunk may be before writing goes ahead of reading.
+const OVERDUE_SLACK: Duration = Duration::from_millis(1);
+/// Zero-copy steps taken in a row before looking at the select again.
+const SPLICE_BURST: usize = 8;
 
 /// How a direction ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +106,9 @@ impl Pump<'_> {
         let mut bucket = Bucket::new();
         let mut pipe: Option<Pipe> = None;
         let mut no_pipe = false;
-        let mut buf = vec![0u8; CHUNK];
+        // Chunks are split off one arena: one allocation per ARENA bytes read,
+        // reused once every chunk cut from it has been written.
+        let mut arena = BytesMut::with_capacity(ARENA);
         loop {
             let now = Instant::now();
             let set = self.faults.borrow_and_update().clone();
@@ -170,9 +179,24 @@ impl Pump<'_> {
                             return reset_for(e);
                         }
                     }
-                    _ = sleep_until_opt(set.next_change(now)) => {}
+                    _ = until_change(set.next_change(now)) => {}
                     r = p.step(self.src, self.dst) => match r {
-                        Ok(Spliced::Moved(n)) => self.ctx.count(self.dir, n, n),
+                        Ok(Spliced::Moved(n)) => {
+                            self.ctx.count(self.dir, n, n);
+                            // Keep moving while data flows and no fault changed,
+                            // without going round the select for every step.
+                            for _ in 0..SPLICE_BURST {
+                                if self.faults.has_changed().unwrap_or(true) || self.stop.is_cancelled() {
+                                    break;
+                                }
+                                match p.try_step(self.src, self.dst).await {
+                                    Ok(Some(Spliced::Moved(n))) => self.ctx.count(self.dir, n, n),
+                                    Ok(Some(Spliced::Eof)) => { eof = true; break; }
+                                    Ok(None) => break,
+                                    Err(e) => return reset_for(e),
+                                }
+                            }
+                        }
                         Ok(Spliced::Eof) => eof = true,
                         Err(e) => return reset_for(e),
                     },
@@ -186,26 +210,23 @@ impl Pump<'_> {
                     }
                 }
             }
-            let can_read = !eof && !act.stop_reading && pending_bytes < MAX_PENDING && !close_after_flush;
             let due = if act.stop_writing { None } else { pending.front().map(|c| c.due) };
+            // Reading comes first (a chunk's delay counts from its arrival, so
+            // it must be read as soon as it comes), unless the oldest chunk is
+            // overdue by more than the slack: then writing comes first.
+            let overdue = due.is_some_and(|d| now >= d + OVERDUE_SLACK);
+            let can_read = !eof && !act.stop_reading && pending_bytes < MAX_PENDING && !close_after_flush && !overdue;
             tokio::select! {
                 biased;
                 _ = self.stop.cancelled() => return End::Cancelled,
                 r = self.faults.changed() => if r.is_err() { return End::Cancelled },
-                _ = sleep_until_opt(set.next_change(now)) => {}
-                _ = sleep_until_opt(due) => {
-                    if let Some(chunk) = pending.pop_front() {
-                        pending_bytes -= chunk.data.len();
-                        if let Err(e) = self.write_chunk(&chunk.data, &act, &mut bucket, &mut rng).await {
-                            return reset_for(e);
-                        }
-                    }
-                }
-                r = sio::read_some(self.src, &mut buf), if can_read => match r {
+                _ = until_change(set.next_change(now)) => {}
+                r = sio::read_buf_some(self.src, &mut arena, CHUNK), if can_read => match r {
                     Ok(None) => {}
                     Ok(Some(0)) => eof = true,
                     Ok(Some(n)) => {
                         self.ctx.received(self.dir, n);
+                        let data = arena.split().freeze();
                         if act.timeout.is_some() {
                             continue;
                         }
@@ -234,11 +255,22 @@ impl Pump<'_> {
                             let due = at.max(last_due);
                             last_due = due;
                             pending_bytes += n;
-                            pending.push_back(Chunk { data: Bytes::copy_from_slice(&buf[..n]), due });
+                            pending.push_back(Chunk { data: data.slice(..n), due });
                         }
                     }
                     Err(_) => return End::Reset,
                 },
+                _ = sleep_until_opt(due) => {
+                    // Every chunk that is due goes now, in order.
+                    let now = Instant::now();
+                    while pending.front().is_some_and(|c| c.due <= now) {
+                        let Some(chunk) = pending.pop_front() else { break };
+                        pending_bytes -= chunk.data.len();
+                        if let Err(e) = self.write_chunk(&chunk.data, &act, &mut bucket, &mut rng).await {
+                            return reset_for(e);
+                        }
+                    }
+                }
             }
         }
     }
