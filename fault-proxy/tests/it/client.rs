@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 /// Makes `import toxiproxy` work: already installed (CI installs it), or
 /// installed now into `target/pydeps`.
@@ -57,5 +56,4 @@ fn toxiproxy_python_drives_fault_proxy_unchanged() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "client failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("ALL STEPS PASSED"), "{stdout}");
-    let _ = Duration::ZERO;
 }
