@@ -3,5 +3,6 @@
 mod api;
 mod bytes_exact;
 mod client;
+mod docs;
 mod semantics;
 mod support;
