@@ -223,3 +223,13 @@ async fn metrics_count_bytes_per_direction() {
     assert!(text.contains("fault_proxy_connections{proxy=\"m\"} 1"), "{text}");
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn proxies_off_loopback_need_allow_remote() {
+    let s = ProxyServer::new(Options::default());
+    let (st, v) =
+        call(&s, Method::POST, "/proxies", Some(r#"{"name":"wide","listen":"0.0.0.0:0","upstream":"127.0.0.1:1"}"#))
+            .await;
+    assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(v["error"].as_str().expect("error").contains("not a loopback address"), "{v}");
+}

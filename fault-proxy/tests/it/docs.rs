@@ -119,3 +119,12 @@ fn a_broken_config_file_exits_2_naming_the_file_and_entry() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.json") && err.contains("proxy #1 (x): invalid toxic type"), "{err}");
 }
+
+#[test]
+fn a_non_loopback_api_needs_allow_remote() {
+    let out = Command::new(env!("CARGO_BIN_EXE_fault-proxy")).args(["--api", "0.0.0.0:0"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--api 0.0.0.0:0 is not a loopback address: pass --allow-remote")
+    );
+}
