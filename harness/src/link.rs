@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use crate::ack::Unacked;
 use crate::catalog;
+use crate::error::WireError;
 use crate::node::{Node, SlotState};
 use crate::rs;
 use crate::session::{self, Conn};
@@ -34,6 +35,18 @@ pub(crate) enum End {
     Failed,
     /// EOF without StopMsg, or bytes that are not a message.
     Reader(String),
+}
+
+/// What a received frame means: a message to handle, or how the link ended
+/// (the same reading for RS↔RS links and the RS side of DS links).
+pub(crate) fn received(frame: Option<Result<ReplMsg, WireError>>) -> Result<ReplMsg, End> {
+    match frame {
+        None => Err(End::Reader("no more data".into())),
+        Some(Err(e)) if e.is_io() => Err(End::Failed),
+        Some(Err(e)) => Err(End::Reader(e.to_string())),
+        Some(Ok(ReplMsg::Stop)) => Err(End::PeerStopped),
+        Some(Ok(m)) => Ok(m),
+    }
 }
 
 /// How often a link checks its oldest unacknowledged message.
@@ -82,13 +95,10 @@ pub(crate) async fn run_rs_link(
         tokio::select! {
             biased;
             _ = node.cancel.cancelled() => break End::Stopping,
-            frame = conn.next() => match frame {
-                None => break End::Reader("no more data".into()),
-                Some(Err(e)) if e.is_io() => break End::Failed,
-                Some(Err(e)) => break End::Reader(e.to_string()),
-                Some(Ok(ReplMsg::Stop)) => break End::PeerStopped,
-                Some(Ok(ReplMsg::Window { num_ack })) => unacked.acked(num_ack),
-                Some(Ok(msg @ (ReplMsg::CtHeartbeat { .. } | ReplMsg::Update(_)))) => {
+            frame = conn.next() => match received(frame) {
+                Err(end) => break end,
+                Ok(ReplMsg::Window { num_ack }) => unacked.acked(num_ack),
+                Ok(msg @ (ReplMsg::CtHeartbeat { .. } | ReplMsg::Update(_))) => {
                     if let ReplMsg::Update(u) = &msg {
                         forward_to_dss(&node, &base_dn, u);
                     }
@@ -96,7 +106,7 @@ pub(crate) async fn run_rs_link(
                         break End::Failed;
                     }
                 }
-                Some(Ok(_)) => {}
+                Ok(_) => {}
             },
             Some(msg) = rx.recv() => {
                 if unacked.sent(Instant::now())

@@ -133,14 +133,11 @@ async fn run(
             tokio::select! {
                 biased;
                 _ = node.cancel.cancelled() => break End::Stopping,
-                frame = conn.next() => match frame {
-                    None => break End::Reader("no more data".into()),
-                    Some(Err(e)) if e.is_io() => break End::Failed,
-                    Some(Err(e)) => break End::Reader(e.to_string()),
-                    Some(Ok(ReplMsg::Stop)) => break End::PeerStopped,
-                    Some(Ok(ReplMsg::Window { num_ack })) => unacked.acked(num_ack),
-                    Some(Ok(msg @ ReplMsg::CtHeartbeat { .. })) => link::forward_to_peers(&node, &base_dn, &msg),
-                    Some(Ok(ReplMsg::Update(u))) => {
+                frame = conn.next() => match link::received(frame) {
+                    Err(end) => break end,
+                    Ok(ReplMsg::Window { num_ack }) => unacked.acked(num_ack),
+                    Ok(msg @ ReplMsg::CtHeartbeat { .. }) => link::forward_to_peers(&node, &base_dn, &msg),
+                    Ok(ReplMsg::Update(u)) => {
                         let rs_gen = node.rs_generation(&base_dn);
                         if rs_gen > 0 && ds.generation > 0 && rs_gen != ds.generation {
                             node.log.emit(
@@ -151,7 +148,7 @@ async fn run(
                             link::forward_to_peers(&node, &base_dn, &ReplMsg::Update(u));
                         }
                     }
-                    Some(Ok(_)) => {}
+                    Ok(_) => {}
                 },
                 Some(msg) = rx.recv() => {
                     last_sent = Instant::now();
