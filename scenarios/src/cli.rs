@@ -23,6 +23,26 @@ pub struct Cli {
 pub enum Command {
     /// Bring up a mesh of mock replication servers on loopback, report its links, write the case folder.
     Mesh(MeshArgs),
+    /// Diagnose a case folder: verdicts, evidence and fix steps (no network connection is opened).
+    Diagnose(DiagnoseArgs),
+    /// Print the verdict catalog.
+    Verdicts(VerdictsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiagnoseArgs {
+    /// The case folder (topology.toml, servers/NAME/…, probes.jsonl).
+    pub case: PathBuf,
+    /// Print the verdict object of spec/cli.md instead of the human report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerdictsArgs {
+    /// Print the catalog as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -30,6 +30,26 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Diagnose(args) => {
+            let report = diagnosis::diagnose(&args.case, &diagnosis::Options::default())
+                .map_err(|e| anyhow::Error::new(BadInput(e.to_string())))?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", diagnosis::report::human(&report));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verdicts(args) => {
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(diagnosis::catalog::CATALOG)?);
+            } else {
+                for d in diagnosis::catalog::CATALOG {
+                    println!("{:34} {:8} {}", d.id, d.severity.name(), d.when);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Mesh(args) => {
             let settings = MeshSettings::try_from(args)?;
             println!("seed: {}", settings.seed);
