@@ -190,8 +190,8 @@ pub fn classify(category: &str, msg: &str) -> Option<Kind> {
         }
     }
     for (t, from_ds) in [
-        ("Replication server RS(%s) at %s presented generation ID %s for domain \"%s\", but the generation ID of this replication server RS(%s) is %s%s", false),
-        ("Directory server DS(%s) at %s presented generation ID %s for domain \"%s\", but the generation ID of this replication server RS(%s) is %s%s", true),
+        ("Replication server RS(%s) at %s presented generation ID %s for domain \"%s\", but the generation ID of this replication server RS(%s) is %s. This usually%s", false),
+        ("Directory server DS(%s) at %s presented generation ID %s for domain \"%s\", but the generation ID of this replication server RS(%s) is %s. This usually%s", true),
     ] {
         if let Some(v) = captures(t, msg) {
             return Some(Kind::GenerationMismatch { reporter: id(v[4]), other: id(v[0]), domain: v[3].to_owned(), from_ds });

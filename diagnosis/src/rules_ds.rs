@@ -279,7 +279,8 @@ fn unreachable(w: &World, a: &str, b: &str, domain: &str, events: &[LinkEvent], 
     };
     let (s, p) = (w.srv(server), w.srv(peer));
     let peer_alive = if peer == a { alive_a } else { alive_b };
-    let (cause, probe_evidence, detail) = cause(w, server, peer, &p, peer_alive);
+    let peer_logged = w.logs.contains_key(peer);
+    let (cause, probe_evidence, detail) = cause(w, server, peer, &p, peer_alive, peer_logged);
     let mut v = Verdict::new("ds.rs-peer-unreachable", catalog::severity("ds.rs-peer-unreachable")).with_subject(&[
         ("server", server),
         ("peer", peer),
@@ -371,6 +372,7 @@ fn cause(
     peer: &str,
     p: &Srv,
     peer_alive: bool,
+    peer_logged: bool,
 ) -> (&'static str, Vec<Evidence>, Option<String>) {
     let mut found: Vec<(usize, &Probe, Option<String>)> = Vec::new();
     for probe in w.probes.iter().filter(|x| x.from == server && w.targets(x, peer)) {
@@ -401,8 +403,9 @@ fn cause(
             let ev = found.iter().filter(|(r, _, _)| r == rank).filter_map(|(_, pr, _)| pr.evidence.clone()).collect();
             (DS_CAUSES[*rank], ev, detail.clone())
         }
-        // No probe tells: the remote's own log can still say it is down.
-        None if !peer_alive => ("remote-down", Vec::new(), None),
+        // No probe tells: the remote's own log can still say it is down
+        // (stopped, or silent since the failure); with no log of it, nothing does.
+        None if !peer_alive && peer_logged => ("remote-down", Vec::new(), None),
         None => ("unknown", Vec::new(), None),
     }
 }

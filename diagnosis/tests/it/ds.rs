@@ -1,0 +1,168 @@
+//! Family `ds`: one fixture per verdict, every cause, the near misses.
+
+use crate::support::*;
+
+const D: &str = "dc=example,dc=com";
+
+#[test]
+fn a_healthy_mesh_is_healthy() {
+    let r = run("ds/healthy");
+    assert_eq!(ids(&r), ["ds.healthy"]);
+    assert!(r.verdicts[0].subject.is_empty() && r.verdicts[0].guidance.is_empty());
+}
+
+#[test]
+fn the_seed_articles_own_lines() {
+    let r = run("ds/seed-article");
+    let v = one(&r, "ds.rs-peer-unreachable", &[("server", "ds-a"), ("peer", "RS(5678)"), ("domain", D)]);
+    assert_eq!(v.cause.as_deref(), Some("unknown"), "no probe and no log of the peer: nothing tells");
+    assert_eq!(v.evidence[0].file, "servers/ds-a/errors");
+    assert!(v.evidence[0].text.contains("msgID=14942389"));
+    guidance_has(v, "Confirm the replication server on RS(5678) runs");
+    guidance_has(v, "DS 7.1 and later: dsrepl initialize");
+    guidance_has(v, "DS 6.x: dsreplication initialize");
+    assert!(!ids(&r).contains(&"ds.healthy"));
+}
+
+fn unreachable_cause(fixture: &str, cause: &str) -> diagnosis::Verdict {
+    let r = run(fixture);
+    let v = one(&r, "ds.rs-peer-unreachable", &[("server", "ds-1"), ("peer", "ds-2"), ("domain", D)]);
+    assert_eq!(v.cause.as_deref(), Some(cause), "{fixture}");
+    one(&r, "ds.rs-peer-unreachable", &[("server", "ds-1"), ("peer", "ds-2"), ("domain", "cn=schema")]);
+    assert_eq!(
+        r.verdicts.len(),
+        2,
+        "one verdict per link and domain, not one per line:\n{}",
+        diagnosis::report::human(&r)
+    );
+    v.clone()
+}
+
+#[test]
+fn firewall_drop_7_1() {
+    let v = unreachable_cause("ds/cause-firewall-drop", "firewall-drop");
+    guidance_has(&v, "Open TCP port 8989 from ds-1 (ds-1.example.com) to ds-2.example.com");
+    guidance_has(&v, "connections get no answer");
+    guidance_has(&v, "admin port 4444");
+    guidance_has(&v, "openssl s_client -connect ds-2.example.com:8989");
+    guidance_has(&v, "telnet ds-2.example.com 8989");
+    guidance_has(&v, "dsrepl initialize --bindDN uid=admin --bindPassword <admin password> --baseDN dc=example,dc=com --toServer ds-2 --hostname ds-1.example.com --port 4444");
+    guidance_has(&v, "--trustStorePassword:file");
+    assert!(v.guidance[0].starts_with("Open TCP port"), "the cause's step comes first");
+    assert!(v.guidance.last().is_some_and(|g| g.contains("reinitialize")), "reinitialize comes last");
+}
+
+#[test]
+fn firewall_reject_7_0() {
+    let v = unreachable_cause("ds/cause-firewall-reject", "firewall-reject");
+    guidance_has(&v, "connections are refused while the replication server on ds-2 runs");
+    guidance_has(&v, "--trustStorePasswordFile");
+}
+
+#[test]
+fn remote_down_6_5() {
+    let r = run("ds/cause-remote-down");
+    let v = one(&r, "ds.rs-peer-unreachable", &[("server", "ds-1"), ("peer", "ds-2"), ("domain", D)]);
+    assert_eq!(v.cause.as_deref(), Some("remote-down"));
+    guidance_has(v, "Start the replication server on ds-2 (ds-2.example.com)");
+    guidance_has(v, "dsreplication initialize --adminUID admin --adminPassword <admin password> --baseDN dc=example,dc=com --hostSource ds-1.example.com --portSource 4444 --hostDestination ds-2.example.com --portDestination 4444");
+    assert!(
+        !r.verdicts.iter().any(|v| v.subject.get("server").map(String::as_str) == Some("ds-2")),
+        "the dead server is never the subject's server"
+    );
+}
+
+#[test]
+fn dns_unresolvable_names_the_host() {
+    let v = unreachable_cause("ds/cause-dns-unresolvable", "dns-unresolvable");
+    guidance_has(&v, "ds-2.example.com does not resolve from ds-1");
+    guidance_has(&v, "127.0.0.2");
+}
+
+#[test]
+fn dns_wrong_address_names_the_host_and_both_addresses() {
+    let v = unreachable_cause("ds/cause-dns-wrong-address", "dns-wrong-address");
+    guidance_has(&v, "Fix the DNS record of ds-2.example.com: from ds-1 it resolves to 127.0.0.99, which is not an address of ds-2 (127.0.0.2)");
+}
+
+#[test]
+fn tls_handshake_names_the_defect() {
+    let v = unreachable_cause("ds/cause-tls-handshake", "tls-handshake");
+    guidance_has(&v, "certificate issuer not trusted: CN=Foreign CA");
+    guidance_has(&v, "openssl s_client -connect ds-2.example.com:8989 -showcerts");
+}
+
+#[test]
+fn no_probe_gives_the_whole_checklist() {
+    let v = unreachable_cause("ds/cause-unknown", "unknown");
+    guidance_has(&v, "Confirm the replication server on ds-2 (ds-2.example.com) runs; check the firewalls between ds-1 and ds-2 for the replication port 8989 and the admin port 4444");
+}
+
+#[test]
+fn when_probes_disagree_the_first_cause_in_order_wins() {
+    unreachable_cause("ds/cause-precedence", "dns-wrong-address");
+}
+
+#[test]
+fn a_loss_followed_by_a_reconnect_is_healthy() {
+    assert_eq!(ids(&run("ds/near-miss-reconnected")), ["ds.healthy"]);
+}
+
+#[test]
+fn mixed_time_zones_are_compared_in_utc() {
+    assert_eq!(ids(&run("ds/near-miss-time-zones")), ["ds.healthy"]);
+}
+
+#[test]
+fn flapping_counts_losses_and_reconnects() {
+    let r = run("ds/connection-flapping");
+    let v = one(&r, "ds.connection-flapping", &[("server", "ds-1"), ("peer", "ds-2"), ("domain", D)]);
+    assert_eq!(v.evidence.len(), 3, "one loss each, though both sides logged it");
+    guidance_has(v, "stateful firewalls, load balancers, VPN re-keys");
+    assert_eq!(r.verdicts.len(), 1, "currently up: no unreachable verdict");
+}
+
+#[test]
+fn a_generation_mismatch_is_a_data_problem_never_a_firewall_one() {
+    let r = run("ds/generation-id-mismatch");
+    assert_eq!(ids(&r), ["ds.generation-id-mismatch"]);
+    let v = one(&r, "ds.generation-id-mismatch", &[("server", "ds-2"), ("domain", D)]);
+    assert_eq!(v.evidence.len(), 2, "the DS's 96 and the RS's 146");
+    guidance_has(v, "initialize");
+    guidance_has(v, "--toServer ds-2");
+    guidance_has(v, "the logs cannot tell");
+    guidance_lacks(v, "firewall");
+    guidance_lacks(v, "Open TCP port");
+}
+
+#[test]
+fn a_ds_that_never_reaches_its_rs_2_6() {
+    let r = run("ds/ds-to-rs-unreachable");
+    assert_eq!(r.verdicts.len(), 3, "one per domain");
+    let v = one(&r, "ds.ds-to-rs-unreachable", &[("server", "ds-1"), ("domain", "cn=admin data")]);
+    assert!(v.evidence[0].text.contains("msgID=14811344"));
+    guidance_has(v, "listens on port");
+}
+
+#[test]
+fn an_rs_that_cannot_bind() {
+    let r = run("ds/rs-not-listening");
+    let v = one(&r, "ds.rs-not-listening", &[("server", "ds-1")]);
+    guidance_has(v, "Free or change the replication port 8989 on ds-1");
+}
+
+#[test]
+fn a_blocked_admin_port_with_replication_fine() {
+    let r = run("ds/admin-port-unreachable");
+    assert_eq!(ids(&r), ["ds.admin-port-unreachable"]);
+    let v = one(&r, "ds.admin-port-unreachable", &[("server", "ds-1"), ("peer", "ds-2")]);
+    guidance_has(v, "Open the admin port 4444 of ds-2 (ds-2.example.com)");
+    assert_eq!(v.evidence[0].file, "probes.jsonl");
+}
+
+#[test]
+fn an_unreadable_case_is_an_error_naming_the_path() {
+    let err = diagnosis::diagnose(std::path::Path::new("/no/such/case"), &diagnosis::Options::default())
+        .expect_err("missing");
+    assert!(err.to_string().starts_with("cannot read case /no/such/case:"), "{err}");
+}

@@ -1,0 +1,4 @@
+//! Integration tests of the diagnosis engine on hand-written case folders.
+
+mod ds;
+mod support;
