@@ -11,7 +11,7 @@
 //! - [`case`]: the case folder, `topology.toml`, the streaming line reader.
 //! - [`textmatch`]: message text against catalog templates.
 //! - [`dslog`]: DS `errors`/`replication` logs in every dialect.
-//! - [`probes`]: `probes.jsonl`.
+//! - [`probes`]: connectivity probes (`probes.jsonl`).
 //! - [`rules_ds`]: family `ds`.
 //! - [`guidance`]: fix steps and commands filled from the case.
 //! - [`report`]: the human report.
