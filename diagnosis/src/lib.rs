@@ -13,6 +13,9 @@
 //! - [`dslog`]: DS `errors`/`replication` logs in every dialect.
 //! - [`probes`]: connectivity probes (`probes.jsonl`).
 //! - [`rules_ds`]: family `ds`.
+//! - [`ldif`]: LDIF as `ldapsearch` prints it (folded lines, base64 values).
+//! - [`status389`]: 389 agreement status strings → verdicts.
+//! - [`rules_389`]: family `389`.
 //! - [`guidance`]: fix steps and commands filled from the case.
 //! - [`report`]: the human report.
 //! - [`error`]: what makes a case unreadable.
@@ -22,10 +25,13 @@ pub mod catalog;
 pub mod dslog;
 pub mod error;
 pub mod guidance;
+pub mod ldif;
 pub mod model;
 pub mod probes;
 pub mod report;
+pub mod rules_389;
 pub mod rules_ds;
+pub mod status389;
 pub mod textmatch;
 
 use std::path::Path;
@@ -39,6 +45,7 @@ pub use model::{Evidence, Report, Severity, Verdict};
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub ds: rules_ds::DsOptions,
+    pub r389: rules_389::Options389,
 }
 
 /// Diagnoses a case folder.
@@ -53,6 +60,7 @@ pub fn diagnose(root: &Path, opts: &Options) -> Result<Report, DiagnosisError> {
     if ds_case {
         report.verdicts.extend(rules_ds::diagnose(&case, &logs, &probes, &opts.ds));
     }
+    report.verdicts.extend(rules_389::diagnose(&case, &mut report.input, &opts.r389));
     report.sort();
     Ok(report)
 }

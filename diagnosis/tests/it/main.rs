@@ -1,4 +1,5 @@
 //! Integration tests of the diagnosis engine on hand-written case folders.
 
 mod ds;
+mod r389;
 mod support;

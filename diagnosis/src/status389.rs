@@ -1,0 +1,107 @@
+//! `nsds5replicaLastUpdateStatus` → verdict id, for every string the 389-DS
+//! design page documents, bare or in the shapes real servers wrap them in:
+//! `Error (N) ` in front, ` - LDAP error: TEXT (connection error)` or a
+//! replication error name in parentheses behind, `Replication error acquiring
+//! replica: ` around acquisition failures. Most specific wins.
+
+/// What a status value says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub id: &'static str,
+    /// For `389.connection-error`: `refused` or `timeout` when the LDAP error tells.
+    pub cause: Option<&'static str>,
+    /// The LDAP result code in `Error (N)`, when numeric.
+    pub rc: Option<i64>,
+    /// The text after `LDAP error:`, when present.
+    pub ldap_error: Option<String>,
+}
+
+/// Phrases and their verdicts, most specific first.
+const PHRASES: &[(&str, &str)] = &[
+    ("Replica acquired successfully: Protocol stopped", "389.protocol-stopped"),
+    ("Replica acquired successfully: agreement disabled", "389.agreement-disabled"),
+    ("No replication sessions started since server startup", "389.agreement-disabled"),
+    ("Replica acquired successfully: Incremental update succeeded", "389.healthy"),
+    ("Replica acquired successfully: Incremental update started", "389.healthy"),
+    ("Internal error occurred on the remote replica", "389.remote-internal-error"),
+    ("permission denied", "389.permission-denied"),
+    ("there is no replicated area on the consumer server", "389.no-replicated-area"),
+    ("unable to decode the startReplicationRequest", "389.decode-error"),
+    ("Unable to parse the response to the startReplication", "389.decode-error"),
+    ("currently being updated by another supplier", "389.replica-busy"),
+    ("supplied by a legacy supplier", "389.legacy-supplier"),
+    ("has the same Replica ID as this one", "389.duplicate-replica-id"),
+    ("instructed us to go into backoff mode", "389.backoff"),
+    ("Unable to receive the response for a startReplication extended operation", "389.connection-error"),
+    ("Unable to obtain current CSN", "389.csn-unavailable"),
+    ("Replica is not initialized", "389.consumer-not-initialized"),
+    ("different database generation ID", "389.generation-id-mismatch"),
+    ("Replica needs to be reinitialized", "389.needs-reinit"),
+    ("too much time skew between replicas", "389.time-skew"),
+    ("fatal internal error updating the CSN generator", "389.csn-generator-error"),
+    ("Data required to update replica has been purged from the changelog", "389.changelog-purged"),
+    ("Changelog data is missing", "389.changelog-missing"),
+    ("Invalid parameter passed to cl5CreateReplayIterator", "389.changelog-error"),
+    ("Unexpected format encountered in changelog database", "389.changelog-error"),
+    ("Changelog database was in an incorrect state", "389.changelog-error"),
+    ("Incorrect dbversion found in changelog database", "389.changelog-error"),
+    ("Changelog database error was encountered", "389.changelog-error"),
+    ("changelog memory allocation error occurred", "389.changelog-error"),
+    ("Failed to create result thread", "389.send-failed"),
+    ("Invalid parameter passed to cl5GetNextOperationToReplay", "389.send-failed"),
+    ("Database error occurred while getting the next operation to replay", "389.send-failed"),
+    ("Memory allocation error occurred (cl5GetNextOperationToReplay)", "389.send-failed"),
+    ("Agreement is corrupted: missing suffix", "389.agreement-corrupted"),
+    ("Incremental update transient error", "389.transient-error"),
+    ("Incremental update connection error", "389.connection-error"),
+    ("Incremental update timeout error", "389.timeout"),
+    ("Unable to acquire replica", "389.acquire-failed"),
+    ("Unable to aquire replica", "389.acquire-failed"),
+];
+
+/// Maps a status value; `None` for a string no documentation knows.
+pub fn classify(value: &str) -> Option<Status> {
+    let v = value.trim();
+    let rc = v.strip_prefix("Error (").and_then(|r| r.split_once(')')).and_then(|(n, _)| n.trim().parse::<i64>().ok());
+    let ldap_error = v.find("LDAP error:").map(|i| {
+        let t = v[i + "LDAP error:".len()..].trim();
+        t.strip_suffix("(connection error)").unwrap_or(t).trim().to_owned()
+    });
+    let st = |id| Some(Status { id, cause: None, rc, ldap_error: ldap_error.clone() });
+    if v.contains("Problem connecting to replica") {
+        if v.contains("(SSL not enabled)") {
+            return st("389.ssl-not-enabled");
+        }
+        let invalid = ldap_error.as_deref().is_some_and(|t| t.contains("Invalid credentials"))
+            || v.contains("Invalid credentials");
+        if rc == Some(49) || invalid {
+            return st("389.bind-failed");
+        }
+        return Some(Status { cause: connection_cause(rc, ldap_error.as_deref()), ..st("389.connection-error")? });
+    }
+    for (phrase, id) in PHRASES {
+        if v.contains(phrase) {
+            let cause = if *id == "389.connection-error" { connection_cause(rc, ldap_error.as_deref()) } else { None };
+            return Some(Status { cause, ..st(id)? });
+        }
+    }
+    None
+}
+
+fn connection_cause(rc: Option<i64>, text: Option<&str>) -> Option<&'static str> {
+    match (rc, text) {
+        (_, Some(t)) if t.contains("Can't contact LDAP server") => Some("refused"),
+        (_, Some(t)) if t.contains("Timed out") || t.contains("Timeout") => Some("timeout"),
+        (Some(-1), _) => Some("refused"),
+        (Some(-5), _) => Some("timeout"),
+        _ => None,
+    }
+}
+
+/// The JSON twin's `message` (or `None` when the value is not that JSON).
+pub fn json_message(value: &str) -> Option<(String, Option<String>)> {
+    let v: serde_json::Value = serde_json::from_str(value).ok()?;
+    let msg = v.get("message")?.as_str()?.to_owned();
+    let state = v.get("state").and_then(|s| s.as_str()).map(str::to_owned);
+    Some((msg, state))
+}
