@@ -16,6 +16,7 @@
 //! - [`ldif`]: LDIF as `ldapsearch` prints it (folded lines, base64 values).
 //! - [`status389`]: 389 agreement status strings → verdicts.
 //! - [`rules_389`]: family `389`.
+//! - [`rules_exchange`]: family `exchange` (event records, connector schedules).
 //! - [`guidance`]: fix steps and commands filled from the case.
 //! - [`report`]: the human report.
 //! - [`error`]: what makes a case unreadable.
@@ -31,6 +32,7 @@ pub mod probes;
 pub mod report;
 pub mod rules_389;
 pub mod rules_ds;
+pub mod rules_exchange;
 pub mod status389;
 pub mod textmatch;
 
@@ -61,6 +63,7 @@ pub fn diagnose(root: &Path, opts: &Options) -> Result<Report, DiagnosisError> {
         report.verdicts.extend(rules_ds::diagnose(&case, &logs, &probes, &opts.ds));
     }
     report.verdicts.extend(rules_389::diagnose(&case, &mut report.input, &opts.r389));
+    report.verdicts.extend(rules_exchange::diagnose(&case, &mut report.input));
     report.sort();
     Ok(report)
 }
