@@ -177,7 +177,9 @@ pub fn diagnose(case: &Case, stats: &mut ReadStats) -> Vec<Verdict> {
 
 fn overloaded_and_no_reply(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
     // Requests submitted by each requester to each partner, and their replies, in order.
-    let mut pairs: BTreeMap<(String, String), (Vec<&Rec>, Vec<&Rec>)> = BTreeMap::new();
+    // (requester, partner) → (requests, replies).
+    type Exchanges<'r> = (Vec<&'r Rec>, Vec<&'r Rec>);
+    let mut pairs: BTreeMap<(String, String), Exchanges> = BTreeMap::new();
     for r in recs {
         match &r.ev {
             Ev::Submitted { partner, .. } => pairs.entry((r.computer.clone(), partner.clone())).or_default().0.push(r),
