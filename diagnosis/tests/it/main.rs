@@ -2,5 +2,7 @@
 
 mod ds;
 mod exchange;
+mod junk;
 mod r389;
+mod schema;
 mod support;
