@@ -86,10 +86,37 @@ pub struct Line<'a> {
 }
 
 pub fn parse_line(line: &str) -> Option<Line<'_>> {
+    let (stamp, rest) = split_stamp(line)?;
+    let at = parse_stamp(stamp)?;
+    header(at, rest)
+}
+
+/// `[STAMP] REST` → (STAMP, REST), without parsing the stamp.
+fn split_stamp(line: &str) -> Option<(&str, &str)> {
     let rest = line.strip_prefix('[')?;
     let close = rest.find(']')?;
-    let at = parse_stamp(&rest[..close])?;
-    let rest = rest[close + 1..].trim_start();
+    Some((&rest[..close], rest[close + 1..].trim_start()))
+}
+
+fn header(at: OffsetDateTime, rest: &str) -> Option<Line<'_>> {
+    // The usual order, read without searching: category=… severity=… msgID=… msg=…
+    let fast = (|| {
+        let r = rest.strip_prefix("category=")?;
+        let (category, r) = r.split_once(' ')?;
+        let r = r.strip_prefix("severity=")?;
+        let (severity, r) = r.split_once(' ')?;
+        let r = r.strip_prefix("msgID=")?;
+        let (msg_id, r) = r.split_once(' ')?;
+        let msg = r.strip_prefix("msg=")?;
+        Some(Line { at, category, severity, msg_id, msg })
+    })();
+    if fast.is_some() {
+        return fast;
+    }
+    header_any_order(at, rest)
+}
+
+fn header_any_order(at: OffsetDateTime, rest: &str) -> Option<Line<'_>> {
     let (head, msg) = match rest.find(" msg=") {
         Some(i) => (&rest[..i], &rest[i + 5..]),
         None => (rest.strip_suffix(" msg=").unwrap_or(rest), ""),
@@ -113,6 +140,38 @@ pub fn parse_line(line: &str) -> Option<Line<'_>> {
 
 /// What a message text says (category SYNC, or CORE start and stop).
 pub fn classify(category: &str, msg: &str) -> Option<Kind> {
+    // Every message of interest starts with one of these: most lines of a
+    // busy log are dismissed here, before any template is tried.
+    const STARTS: &[&str] = &["Replication ", "The ", "Directory ", "Exception when reading"];
+    if !STARTS.iter().any(|p| msg.starts_with(p)) {
+        return None;
+    }
+    if msg.starts_with("The ")
+        && !msg.starts_with("The connection from this replication server")
+        && !msg.starts_with("The Directory Server ")
+    {
+        return None;
+    }
+    // "Replication server RS(x) …" and "Directory server DS(x) …": the words
+    // after the id tell whether any template can match.
+    if msg.starts_with("Replication server RS(") || msg.starts_with("Directory server DS(") {
+        const NEXT: &[&str] = &[
+            "started listening",
+            "has connected",
+            "has accepted",
+            "was unable",
+            "timed out",
+            "encountered",
+            "is closing",
+            "at ",
+            "ignoring update",
+            "not sending update",
+        ];
+        let after = msg.find(") ").map_or("", |i| &msg[i + 2..]);
+        if !NEXT.iter().any(|n| after.starts_with(n)) {
+            return None;
+        }
+    }
     let c = |t: &str| captures_loose(t, msg);
     if category == "CORE" || category.eq_ignore_ascii_case("PLUGGABLE") || msg.starts_with("The Directory Server ") {
         if msg.starts_with("The Directory Server has started successfully") {
@@ -123,6 +182,10 @@ pub fn classify(category: &str, msg: &str) -> Option<Kind> {
         {
             return Some(Kind::Stopping);
         }
+    }
+    // No replication template starts like a CORE message.
+    if msg.starts_with("The Directory Server ") {
+        return None;
     }
     let id = |s: &str| s.trim().to_owned();
     if let Some(v) = c("Replication server RS(%s) started listening for new connections on address %s port %s") {
@@ -227,11 +290,21 @@ pub fn read_server(case: &Case, server: &str, stats: &mut ReadStats) -> ServerLo
             if line.trim().is_empty() {
                 return;
             }
-            let Some(l) = parse_line(line) else {
+            // The stamp is parsed only for lines whose text matters.
+            let Some((stamp, rest)) = split_stamp(line) else {
+                stats.unknown(&rel);
+                return;
+            };
+            let Some(l) = header(OffsetDateTime::UNIX_EPOCH, rest) else {
                 stats.unknown(&rel);
                 return;
             };
             let Some(kind) = classify(l.category, l.msg) else { return };
+            let Some(at) = parse_stamp(stamp) else {
+                stats.unknown(&rel);
+                return;
+            };
+            let l = Line { at, ..l };
             // SYNC errors and warnings land in both files: count the event once.
             if !seen.insert((l.at.unix_timestamp_nanos(), l.msg.to_owned())) {
                 return;

@@ -6,11 +6,12 @@
 
 /// The captures of `text` against `template`, or `None`.
 pub fn captures<'t>(template: &str, text: &'t str) -> Option<Vec<&'t str>> {
-    let lits: Vec<&str> = template.split("%s").collect();
-    let mut caps = Vec::with_capacity(lits.len().saturating_sub(1));
-    let mut rest = text.strip_prefix(lits[0])?;
-    for (i, lit) in lits.iter().enumerate().skip(1) {
-        let last = i == lits.len() - 1;
+    let mut lits = Literals { rest: Some(template) }.peekable();
+    // Most templates fail on their first literal: nothing is allocated for them.
+    let mut rest = text.strip_prefix(lits.next()?)?;
+    let mut caps = Vec::with_capacity(8);
+    while let Some(lit) = lits.next() {
+        let last = lits.peek().is_none();
         if last {
             if lit.is_empty() {
                 caps.push(rest);
@@ -48,6 +49,28 @@ pub fn captures<'t>(template: &str, text: &'t str) -> Option<Vec<&'t str>> {
         }
     }
     Some(caps)
+}
+
+/// The literal pieces between `%s` placeholders (a byte scan: no searcher to build).
+struct Literals<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for Literals<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.rest?;
+        let b = s.as_bytes();
+        for i in 0..b.len().saturating_sub(1) {
+            if b[i] == b'%' && b[i + 1] == b's' {
+                self.rest = Some(&s[i + 2..]);
+                return Some(&s[..i]);
+            }
+        }
+        self.rest = None;
+        Some(s)
+    }
 }
 
 /// Like [`captures`], also accepting a text that ends where a trailing
