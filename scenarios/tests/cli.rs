@@ -49,3 +49,34 @@ fn bad_input_exits_2_naming_what_is_wrong() {
     let (out, _) = replharness(&["mesh", "--no-such-flag"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `replharness diagnose --json` on every fixture of the diagnosis crate says
+/// what the library says, and exits 0; an unreadable case exits 2 with its path.
+#[test]
+fn diagnose_prints_the_libraries_verdicts_for_every_fixture() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../diagnosis/tests/fixtures");
+    let mut n = 0;
+    for family in std::fs::read_dir(&root).expect("fixtures") {
+        for case in std::fs::read_dir(family.expect("family").path()).expect("cases") {
+            let case = case.expect("case").path();
+            let arg = case.to_str().expect("utf-8");
+            let (out, _) = replharness(&["diagnose", "--json", arg]);
+            assert!(out.status.success(), "{arg}: {}", String::from_utf8_lossy(&out.stderr));
+            let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+            let want = serde_json::to_value(diagnosis::diagnose(&case, &diagnosis::Options::default()).expect("lib"))
+                .expect("json");
+            assert_eq!(got, want, "{arg}");
+            let (human, _) = replharness(&["diagnose", arg]);
+            let first = want["verdicts"][0]["id"].as_str().expect("a verdict");
+            assert!(String::from_utf8_lossy(&human.stdout).contains(first), "{arg}: human report lacks {first}");
+            n += 1;
+        }
+    }
+    assert!(n >= 50);
+    let (out, _) = replharness(&["diagnose", "/no/such/case"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read case /no/such/case"));
+    let (out, _) = replharness(&["verdicts", "--json"]);
+    let cat: serde_json::Value = serde_json::from_slice(&out.stdout).expect("catalog JSON");
+    assert_eq!(cat.as_array().map(Vec::len), Some(diagnosis::catalog::CATALOG.len()));
+}

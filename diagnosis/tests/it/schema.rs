@@ -108,3 +108,22 @@ fn the_validator_catches_what_it_should() {
     validate(&s, &bad, "$", &mut errors);
     assert_eq!(errors.len(), 3, "{errors:#?}");
 }
+
+#[test]
+fn the_documented_example_validates() {
+    let md = std::fs::read_to_string(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/diagnosis.md"))
+        .expect("docs");
+    let start = md.find("```json verdicts\n").expect("example block") + "```json verdicts\n".len();
+    let body = &md[start..start + md[start..].find("```").expect("block end")];
+    let v: Value = serde_json::from_str(body).expect("example is JSON");
+    let mut errors = Vec::new();
+    validate(&schema(), &v, "$", &mut errors);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let r: diagnosis::Report = serde_json::from_value(v).expect("reads as a report");
+    // It is what the engine says of the fixture it was taken from.
+    let real = diagnosis::diagnose(&crate::support::fixture("ds/cause-firewall-drop"), &diagnosis::Options::default())
+        .expect("diagnose");
+    let same = real.verdicts.iter().find(|x| x.subject == r.verdicts[0].subject).expect("same subject");
+    assert_eq!(same.guidance, r.verdicts[0].guidance);
+    assert_eq!(same.cause, r.verdicts[0].cause);
+}
