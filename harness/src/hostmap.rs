@@ -30,6 +30,8 @@ struct Inner {
     hosts: BTreeMap<String, HostEntry>,
     /// (from server, host, port) → where that server's connections really go.
     routes: BTreeMap<(String, String, u16), SocketAddr>,
+    /// (from server, host) → what that server's own lookups give (its DNS view).
+    views: BTreeMap<(String, String), HostEntry>,
 }
 
 #[derive(Debug, Default)]
@@ -64,6 +66,12 @@ impl HostMap {
         self.write().routes.insert((from.to_owned(), key(host), port), to);
     }
 
+    /// Sets what `host` resolves to for `from` only (a server's own DNS view:
+    /// a missing or wrong record). It overrides routes for that name.
+    pub fn set_for(&self, from: &str, host: &str, entry: HostEntry) {
+        self.write().views.insert((from.to_owned(), key(host)), entry);
+    }
+
     /// Removes a route set with [`HostMap::route`].
     pub fn unroute(&self, from: &str, host: &str, port: u16) {
         self.write().routes.remove(&(from.to_owned(), key(host), port));
@@ -77,12 +85,28 @@ impl HostMap {
         }
     }
 
+    /// What a lookup of `host` gives on server `from` (its view, else the global one).
+    pub fn lookup_from(&self, from: &str, host: &str) -> Result<Vec<IpAddr>, ResolveError> {
+        let view = self.read().views.get(&(from.to_owned(), key(host))).cloned();
+        match view {
+            Some(HostEntry::Addresses(a)) if !a.is_empty() => Ok(a),
+            Some(_) => Err(ResolveError::NoSuchHost(host.to_owned())),
+            None => self.lookup(host),
+        }
+    }
+
     /// Where `from` really connects when it dials `host:port`.
     ///
     /// An unresolvable name fails even when a route exists: the name is
     /// looked up before anything is dialled.
     pub fn resolve(&self, from: &str, host: &str, port: u16) -> Result<SocketAddr, ResolveError> {
         let inner = self.read();
+        // A server's own view of the name wins: a wrong record leads off the route.
+        match inner.views.get(&(from.to_owned(), key(host))) {
+            Some(HostEntry::Addresses(a)) if !a.is_empty() => return Ok(SocketAddr::new(a[0], port)),
+            Some(_) => return Err(ResolveError::NoSuchHost(host.to_owned())),
+            None => {}
+        }
         let addresses = match inner.hosts.get(&key(host)) {
             Some(HostEntry::Addresses(a)) if !a.is_empty() => a,
             _ => return Err(ResolveError::NoSuchHost(host.to_owned())),
@@ -128,6 +152,19 @@ mod tests {
         m.route("ds-1", "ds-2.example.com", 8989, "127.0.0.1:1".parse().expect("a"));
         assert!(m.resolve("ds-1", "ds-2.example.com", 8989).is_err());
         assert!(m.lookup("nowhere.example.com").is_err());
+    }
+
+    #[test]
+    fn a_servers_own_view_overrides_names_and_routes() {
+        let m = HostMap::new();
+        m.set("ds-2.example.com", HostEntry::Addresses(vec![ip("127.0.0.2")]));
+        m.route("ds-1", "ds-2.example.com", 8989, "127.0.0.1:40000".parse().expect("a"));
+        m.set_for("ds-1", "ds-2.example.com", HostEntry::Addresses(vec![ip("127.0.0.99")]));
+        assert_eq!(m.resolve("ds-1", "ds-2.example.com", 8989), Ok("127.0.0.99:8989".parse().expect("a")));
+        assert_eq!(m.lookup_from("ds-1", "ds-2.example.com"), Ok(vec![ip("127.0.0.99")]));
+        assert_eq!(m.lookup_from("ds-3", "ds-2.example.com"), Ok(vec![ip("127.0.0.2")]));
+        m.set_for("ds-1", "ds-2.example.com", HostEntry::Unresolvable);
+        assert!(m.resolve("ds-1", "ds-2.example.com", 8989).is_err());
     }
 
     #[test]
