@@ -49,6 +49,11 @@ impl VirtualClock {
         self.start + real.mul_f64(self.scale)
     }
 
+    /// The real instant at which virtual time reads `start + offset`.
+    pub fn instant_at(&self, offset: Duration) -> Instant {
+        self.origin + self.real(offset)
+    }
+
     /// Real duration that stands for a product interval.
     pub fn real(&self, product: Duration) -> Duration {
         product.div_f64(self.scale)

@@ -21,12 +21,44 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run scenarios (files or folders; none: the bundled suite) and judge the verdicts.
+    Run(RunArgs),
     /// Bring up a mesh of mock replication servers on loopback, report its links, write the case folder.
     Mesh(MeshArgs),
     /// Diagnose a case folder: verdicts, evidence and fix steps (no network connection is opened).
     Diagnose(DiagnoseArgs),
     /// Print the verdict catalog.
     Verdicts(VerdictsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario files or folders of them; none: the bundled suite.
+    pub paths: Vec<PathBuf>,
+    /// Judge an external analyzer: 'CMD ARGS' (split like a shell; the case folder is appended).
+    #[arg(long)]
+    pub analyzer: Option<String>,
+    /// How long the analyzer may take per scenario.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub analyzer_timeout: Duration,
+    /// Write JSON Lines records ({"type","data"}) here.
+    #[arg(long)]
+    pub report_json: Option<PathBuf>,
+    /// Write JUnit XML here.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Run only scenarios whose name contains this.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Seed for every random choice (default: from the clock; printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Scenarios run at once (results are the same for any value).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Keep each case folder under DIR/NAME.
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Run(args) => Ok(ExitCode::from(scenarios::run_cmd::run(args).await?)),
         Command::Diagnose(args) => {
             let report = diagnosis::diagnose(&args.case, &diagnosis::Options::default())
                 .map_err(|e| anyhow::Error::new(BadInput(e.to_string())))?;

@@ -1,0 +1,109 @@
+//! Connectivity probes run at the end of a scenario, from each server to each
+//! peer's replication and admin ports, along the same paths the servers use
+//! (through the fault proxy where the topology puts it), loopback only.
+//!
+//! A proxy accepts before it can know whether its upstream answers; when the
+//! upstream refuses, the proxy resets the client at once. A connection reset
+//! right after it was accepted therefore reads as `refused`; a server that
+//! accepts and closes politely (the mock admin port) reads as `ok`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpSocket;
+
+use harness::Mesh;
+
+/// One line of `probes.jsonl`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProbeLine {
+    pub from: String,
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    pub kind: &'static str,
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+/// How a TCP attempt ended.
+async fn tcp(from: IpAddr, to: SocketAddr, wait: Duration) -> &'static str {
+    if !to.ip().is_loopback() {
+        return "timeout";
+    }
+    let Ok(socket) = (if to.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }) else { return "refused" };
+    if from.is_loopback() && from.is_ipv4() == to.is_ipv4() {
+        let _ = socket.bind(SocketAddr::new(from, 0));
+    }
+    let mut stream = match tokio::time::timeout(wait, socket.connect(to)).await {
+        Err(_) => return "timeout",
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => return "refused",
+        Ok(Err(_)) => return "refused",
+        Ok(Ok(s)) => s,
+    };
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(wait.min(Duration::from_millis(30)), stream.read(&mut byte)).await {
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => "refused",
+        _ => "ok",
+    }
+}
+
+/// Every probe, from every server to every other one.
+pub async fn run(mesh: &Mesh, wait: Duration) -> Vec<ProbeLine> {
+    let mut out = Vec::new();
+    let servers: Vec<_> = mesh.servers().iter().map(|s| s.config()).collect();
+    for a in &servers {
+        let from_ip = a.bind_ip();
+        for b in servers.iter().filter(|b| b.name != a.name) {
+            let t = Instant::now();
+            let lookup = mesh.hosts().lookup_from(&a.name, &b.host);
+            let ms = |t: Instant| t.elapsed().as_millis() as u64;
+            match &lookup {
+                Ok(addrs) => out.push(ProbeLine {
+                    from: a.name.clone(),
+                    target: b.host.clone(),
+                    port: None,
+                    kind: "dns",
+                    outcome: "resolved",
+                    address: addrs.first().map(|x| x.to_string()),
+                    elapsed_ms: ms(t),
+                }),
+                Err(_) => {
+                    out.push(ProbeLine {
+                        from: a.name.clone(),
+                        target: b.host.clone(),
+                        port: None,
+                        kind: "dns",
+                        outcome: "nxdomain",
+                        address: None,
+                        elapsed_ms: ms(t),
+                    });
+                    continue;
+                }
+            }
+            let mut ports = vec![b.admin_port];
+            if b.rs {
+                ports.insert(0, b.replication_port);
+            }
+            for port in ports {
+                let Ok(to) = mesh.hosts().resolve(&a.name, &b.host, port) else { continue };
+                let t = Instant::now();
+                let outcome = tcp(from_ip, to, wait).await;
+                out.push(ProbeLine {
+                    from: a.name.clone(),
+                    target: b.host.clone(),
+                    port: Some(port),
+                    kind: "tcp",
+                    outcome,
+                    address: None,
+                    elapsed_ms: ms(t),
+                });
+            }
+        }
+    }
+    out
+}
