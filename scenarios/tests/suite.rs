@@ -168,3 +168,33 @@ fn an_analyzer_that_fails_fails_the_scenario_with_the_reason() {
     let out = replharness(&["run", h, "--analyzer", "'unclosed"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// docs/scenarios.md: the complete example parses and runs; the report
+/// records shown are the shapes a run writes.
+#[test]
+fn the_documented_example_parses_and_runs() {
+    let md =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/scenarios.md")).expect("docs");
+    let start = md.find("```toml\n").expect("example") + "```toml\n".len();
+    let body = &md[start..start + md[start..].find("```").expect("end")];
+    let sc = scenarios::format::parse("docs/scenarios.md", body).expect("the example is valid");
+    assert_eq!(sc.topology.servers.len(), 2);
+    assert_eq!(sc.steps.len(), 6);
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("example.toml");
+    std::fs::write(&file, body).expect("write");
+    let out = replharness(&["run", file.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let start = md.find("```json records\n").expect("records") + "```json records\n".len();
+    let records = &md[start..start + md[start..].find("```").expect("end")];
+    let types: Vec<String> = records
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("record is JSON")["type"]
+                .as_str()
+                .expect("type")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(types, ["run", "scenario", "summary"]);
+}
