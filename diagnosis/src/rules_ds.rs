@@ -264,11 +264,16 @@ fn unreachable(w: &World, a: &str, b: &str, domain: &str, events: &[LinkEvent], 
         (true, true) => {
             let init = events.iter().rev().find_map(|e| e.initiator.clone());
             let logged = losses.first().map(|e| e.side.clone());
-            let prober = w
-                .probes
-                .iter()
-                .find(|p| (p.from == a && w.targets(p, b)) || (p.from == b && w.targets(p, a)))
-                .map(|p| p.from.clone());
+            // The side whose own probes towards the other explain the most.
+            let rank = |from: &str, to: &str| {
+                let (c, ..) = cause(w, from, to, &w.srv(to), true, true);
+                DS_CAUSES.iter().position(|x| *x == c).unwrap_or(DS_CAUSES.len())
+            };
+            let prober = match (rank(a, b), rank(b, a)) {
+                (ra, rb) if ra.min(rb) >= DS_CAUSES.len() - 1 => None,
+                (ra, rb) if rb < ra => Some(b.to_owned()),
+                _ => Some(a.to_owned()),
+            };
             let s = init.or(logged).or(prober).unwrap_or_else(|| a.to_owned());
             if s == b {
                 (b, a)

@@ -166,3 +166,9 @@ fn an_unreadable_case_is_an_error_naming_the_path() {
         .expect_err("missing");
     assert!(err.to_string().starts_with("cannot read case /no/such/case:"), "{err}");
 }
+
+#[test]
+fn a_never_connected_link_is_told_from_the_side_whose_probes_explain_most() {
+    // ds-2's refused probe comes first in the file; ds-1's missing name ranks first.
+    unreachable_cause("ds/near-miss-probe-order", "dns-unresolvable");
+}
