@@ -199,8 +199,19 @@ pub(crate) fn release(node: &Node, base_dn: &str, url: &str, token: u64) {
     node.notify();
 }
 
+/// Connect periods a server waits, after a link to a peer with a smaller URL
+/// is gone, before it dials that peer itself.
+const DEFER_PERIODS: u32 = 3;
+
 /// Every `connect_retry`, for each domain, dials every peer RS not linked yet.
+///
+/// Both sides of a pair dial, as in the real product, but not at once: the
+/// server with the smaller URL dials first, the other only once no link has
+/// formed for [`DEFER_PERIODS`] periods (a one-way block still lets it
+/// through). The real product leaves this to a race; here which side logs 205
+/// does not depend on thread timing, so a run is reproducible.
 pub(crate) async fn connect_loop(node: Arc<Node>) {
+    let mut missing: std::collections::HashMap<(String, String), u32> = std::collections::HashMap::new();
     loop {
         for base_dn in node.domains.keys() {
             for peer_url in &node.cfg.peers {
@@ -210,9 +221,16 @@ pub(crate) async fn connect_loop(node: Arc<Node>) {
                 let Some(domain) = node.domain(base_dn) else {
                     continue;
                 };
+                let key = (base_dn.clone(), peer_url.clone());
                 let token = {
                     let mut links = node.lock_domain(domain);
                     if links.peers.contains_key(peer_url) {
+                        missing.remove(&key);
+                        continue;
+                    }
+                    let periods = missing.entry(key).or_insert(0);
+                    *periods += 1;
+                    if *peer_url < node.url && *periods <= DEFER_PERIODS {
                         continue;
                     }
                     let token = links.token();

@@ -88,6 +88,11 @@ pub struct ServerSpec {
     pub server_id: Option<String>,
     #[serde(default)]
     pub domains: Option<Vec<String>>,
+    /// Fixed ports (default: any free port, kept across restarts).
+    #[serde(default)]
+    pub replication_port: Option<u16>,
+    #[serde(default)]
+    pub admin_port: Option<u16>,
     #[serde(default = "yes")]
     pub rs: bool,
     #[serde(default = "yes")]

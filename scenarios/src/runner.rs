@@ -229,6 +229,8 @@ fn mesh_spec(sc: &Scenario, src: &Source, seed: u64) -> Result<MeshSpec, String>
             Some(d) => d.iter().map(|b| harness::DomainConfig::new(b)).collect(),
             None => domains_for(&version, &backends),
         };
+        c.replication_port = s.replication_port.unwrap_or(0);
+        c.admin_port = s.admin_port.unwrap_or(0);
         c.rs = s.rs;
         c.ds = s.ds;
         c.ds_replication_servers = s.replicates_through.iter().flatten().map(|n| n.get_ref().clone()).collect();
