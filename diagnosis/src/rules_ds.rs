@@ -217,7 +217,7 @@ fn flapping(w: &World, a: &str, b: &str, domain: &str, events: &[LinkEvent], opt
     if best.len() < opts.flap_count {
         return;
     }
-    let server = events.iter().rev().find_map(|e| e.initiator.clone()).unwrap_or_else(|| a.to_owned());
+    let server = events.iter().find_map(|e| e.initiator.clone()).unwrap_or_else(|| a.to_owned());
     let peer = if server == a { b } else { a };
     let mut v = Verdict::new("ds.connection-flapping", catalog::severity("ds.connection-flapping")).with_subject(&[
         ("server", &server),
@@ -262,7 +262,7 @@ fn unreachable(w: &World, a: &str, b: &str, domain: &str, events: &[LinkEvent], 
         (true, false) => (a, b),
         (false, true) => (b, a),
         (true, true) => {
-            let init = events.iter().rev().find_map(|e| e.initiator.clone());
+            let init = events.iter().find_map(|e| e.initiator.clone());
             let logged = losses.first().map(|e| e.side.clone());
             // The side whose own probes towards the other explain the most.
             let rank = |from: &str, to: &str| {
