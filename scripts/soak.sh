@@ -15,4 +15,21 @@ for i in $(seq 1 "$runs"); do
   fi
 done
 echo "$((runs - failed)) passed, $failed failed"
+# Record the result in its section of BENCHMARKS.md.
+python3 - "$runs" "$failed" <<'PY'
+import datetime, pathlib, sys
+runs, failed = int(sys.argv[1]), int(sys.argv[2])
+path = pathlib.Path("BENCHMARKS.md")
+old = path.read_text() if path.exists() else "# Benchmarks\n"
+body = (f"## soak (`scripts/soak.sh {runs}`)\n\n"
+        f"{runs} consecutive runs of the bundled suite (seeds 1 to {runs}), {datetime.date.today()}: "
+        f"{runs - failed} passed, {failed} failed (goal: 0 failed; {'met' if failed == 0 else '**not met**'}).\n")
+start, end = "<!-- soak:start -->", "<!-- soak:end -->"
+block = f"{start}\n{body}{end}"
+if start in old and end in old:
+    new = old[:old.index(start)] + block + old[old.index(end) + len(end):]
+else:
+    new = old.rstrip() + "\n\n" + block + "\n"
+path.write_text(new)
+PY
 [ "$failed" -eq 0 ]

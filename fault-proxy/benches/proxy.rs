@@ -228,8 +228,8 @@ fn main() {
          |---|---|---|---|---|---|\n\
          | 1 GiB throughput, no fault | {dg:.2} GiB/s | {pg:.2} GiB/s | {ratio:.2}× direct | ≥ 0.75× direct | {m1} |\n\
          | proxy CPU per GiB | — | {cpu_per_gib:.3} CPU-s | {cpu_per_gib:.3} CPU-s/GiB | ≤ 0.35 CPU-s/GiB | {m2} |\n\
-         | 64 B round trip p50 | {d50:.1} µs | {p50:.1} µs | +{a50:.1} µs | ≤ +20 µs | {m3} |\n\
-         | 64 B round trip p99 | {d99:.1} µs | {p99:.1} µs | +{a99:.1} µs | — | — |\n\
+         | 64 B round trip p50 | {d50:.1} µs | {p50:.1} µs | {a50:+.1} µs | ≤ +20 µs | {m3} |\n\
+         | 64 B round trip p99 | {d99:.1} µs | {p99:.1} µs | {a99:+.1} µs | — | — |\n\
          | 16 MiB, 10 ms latency fault | {d16:.1} ms (no fault) | {l16:.1} ms | {r16:.2}× (10 ms + transfer) | ≤ 1.2× | {m4} |\n\n\
          For comparison, the reference's measurements on the same kind of machine: noxious reaches about half of direct \
          throughput, Toxiproxy about a fifth; noxious adds ≈ 32 µs and Toxiproxy ≈ 46 µs to p50; 16 MiB under a 10 ms \
