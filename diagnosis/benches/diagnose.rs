@@ -3,6 +3,10 @@
 //! the same run; peak RSS; and whether the last-line failure is found.
 //! Writes its section of BENCHMARKS.md (run: `cargo bench -p diagnosis`).
 
+#[path = "../../bench-support/report.rs"]
+mod bench_report;
+use bench_report::{today, write_section};
+
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::Command;
@@ -99,11 +103,7 @@ fn main() {
          | time | {g:.2} s ({gs:.0} MiB/s) | {d:.2} s ({ds:.0} MiB/s) | {ratio:.2}× grep's speed | ≥ 0.25× | {m1} |\n\
          | peak RSS | — | {peak_mib:.0} MiB (before: {pre:.0} MiB) | {peak_mib:.0} MiB | < 256 MiB | {m2} |\n\
          | last-line failure found | — | line {last_line} | {found} | found | {m3} |\n",
-        date = Command::new("date")
-            .args(["-u", "+%Y-%m-%d"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_default(),
+        date = today(),
         gs = mib / g,
         ds = mib / d,
         m1 = yes(ratio >= 0.25),
@@ -113,17 +113,4 @@ fn main() {
     );
     print!("{report}");
     write_section("diagnosis", &report);
-}
-
-/// Replaces this benchmark's section of BENCHMARKS.md (between its markers).
-fn write_section(name: &str, body: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
-    let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());
-    let (start, end) = (format!("<!-- {name}:start -->"), format!("<!-- {name}:end -->"));
-    let block = format!("{start}\n{body}{end}");
-    let new = match (old.find(&start), old.find(&end)) {
-        (Some(a), Some(b)) if b > a => format!("{}{}{}", &old[..a], block, &old[b + end.len()..]),
-        _ => format!("{}\n\n{}\n", old.trim_end(), block),
-    };
-    std::fs::write(&path, new).expect("write BENCHMARKS.md");
 }

@@ -7,6 +7,10 @@
 //! its HTTP API like any Toxiproxy client would; sender and sink are plain
 //! blocking sockets in this process.
 
+#[path = "../../bench-support/report.rs"]
+mod bench_report;
+use bench_report::{today, write_section};
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -258,22 +262,4 @@ fn yes(b: bool) -> &'static str {
     } else {
         "**no**"
     }
-}
-
-fn today() -> String {
-    let out = Command::new("date").arg("-u").arg("+%Y-%m-%d").output();
-    out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
-}
-
-/// Replaces this benchmark's section of BENCHMARKS.md (between its markers).
-fn write_section(name: &str, body: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
-    let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n\nEach section is written by its benchmark; numbers are ratios against a baseline measured in the same run.\n".into());
-    let (start, end) = (format!("<!-- {name}:start -->"), format!("<!-- {name}:end -->"));
-    let block = format!("{start}\n{body}{end}");
-    let new = match (old.find(&start), old.find(&end)) {
-        (Some(a), Some(b)) if b > a => format!("{}{}{}", &old[..a], block, &old[b + end.len()..]),
-        _ => format!("{}\n{}\n", old.trim_end(), block),
-    };
-    std::fs::write(&path, new).expect("write BENCHMARKS.md");
 }

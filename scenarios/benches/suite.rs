@@ -2,6 +2,10 @@
 //! (no proxies) logs every accept. Writes its section of BENCHMARKS.md
 //! (run: `cargo bench -p scenarios`). The 20-run soak is `scripts/soak.sh`.
 
+#[path = "../../bench-support/report.rs"]
+mod bench_report;
+use bench_report::{today, write_section};
+
 use std::time::{Duration, Instant};
 
 use harness::{Mesh, MeshSpec, Version};
@@ -62,7 +66,7 @@ fn main() {
          | bundled suite, `--jobs 4` | {b:.1} s, {pb}/{n} passed | — | — |\n\
          | {servers}-server, 3-domain full mesh (no proxies): every accept logged | {elapsed:.2} s ({links} RS↔RS links + {ds} DS sessions) | < 5 s | {m2} |\n\n\
          The 20-run soak (`scripts/soak.sh`, not in the default run) reports its own count of failures.\n",
-        date = std::process::Command::new("date").args(["-u", "+%Y-%m-%d"]).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default(),
+        date = today(),
         cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         a = j1.1,
         pa = j1.2,
@@ -75,17 +79,4 @@ fn main() {
     );
     print!("{report}");
     write_section("scenarios", &report);
-}
-
-/// Replaces this benchmark's section of BENCHMARKS.md (between its markers).
-fn write_section(name: &str, body: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
-    let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());
-    let (start, end) = (format!("<!-- {name}:start -->"), format!("<!-- {name}:end -->"));
-    let block = format!("{start}\n{body}{end}");
-    let new = match (old.find(&start), old.find(&end)) {
-        (Some(a), Some(b)) if b > a => format!("{}{}{}", &old[..a], block, &old[b + end.len()..]),
-        _ => format!("{}\n\n{}\n", old.trim_end(), block),
-    };
-    std::fs::write(&path, new).expect("write BENCHMARKS.md");
 }
