@@ -60,6 +60,15 @@ pub fn write_case(mesh: &Mesh, dir: &Path) -> Result<(), HarnessError> {
         mkdir(&sdir)?;
         write(&sdir.join("errors"), &lines(s.log().errors_lines()))?;
         write(&sdir.join("replication"), &lines(s.log().replication_lines()))?;
+        // Public certificates only, never private keys.
+        if let (true, Some(pki)) = (cfg.tls, mesh.pki()) {
+            let cdir = sdir.join("certs");
+            mkdir(&cdir)?;
+            if let Some(pem) = pki.cert_pem(&cfg.name) {
+                write(&cdir.join("server.pem"), pem)?;
+            }
+            write(&cdir.join("ca.pem"), pki.ca_pem())?;
+        }
         servers.push(CaseServer {
             name: cfg.name.clone(),
             flavor: "ds",

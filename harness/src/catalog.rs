@@ -237,6 +237,8 @@ msgs! {
         "Directory server DS(%d) at %s presented generation ID %d for domain \"%s\", but the generation ID of this replication server RS(%d) is %d. This usually indicates that one or more directory servers in the replication topology have not been initialized with the same data, and re-initialization is required";
     IGNORING_UPDATE_FROM_DS_BADGENID = 135 "WARN_IGNORING_UPDATE_FROM_DS_BADGENID" Sync Warning Some(SevereWarning),
         "Replication server RS(%d) ignoring update %s for domain \"%s\" from directory server DS(%d) at %s because its generation ID %d is different to the local generation ID %d";
+    SSL_SERVER_CON_ATTEMPT_ERROR = 105 "INFO_SSL_SERVER_CON_ATTEMPT_ERROR" Sync Information Some(Information),
+        "Replication server accepted a connection from %s to local address %s but the SSL handshake failed. This is probably benign, but may indicate a transient network outage or a misconfigured client application connecting to this replication server. The error was: %s";
     EXCEPTION_LISTENING = 86 "ERR_EXCEPTION_LISTENING" Sync Error Some(SevereError),
         "Replication server caught exception while listening for client connections %s";
     READER_EXCEPTION = 53 "NOTE_READER_EXCEPTION" Sync Notice Some(Notice),
@@ -279,6 +281,7 @@ mod tests {
             (&BAD_GENERATION_ID_FROM_DS, 14745746),
             (&IGNORING_UPDATE_FROM_DS_BADGENID, 14811271),
             (&EXCEPTION_LISTENING, 14942294),
+            (&SSL_SERVER_CON_ATTEMPT_ERROR, 14680169),
             (&READER_EXCEPTION, 15138869),
             (&COULD_NOT_BIND_CHANGELOG, 14876678),
             (&DIRECTORY_SERVER_STARTED, 458887),

@@ -146,6 +146,10 @@ pub struct ServerConfig {
     pub ds_replication_servers: Vec<String>,
     /// The zone log timestamps are written in.
     pub utc_offset: UtcOffset,
+    /// Mutual TLS on every replication connection it opens or accepts.
+    pub tls: bool,
+    /// What is wrong with its certificate, if anything.
+    pub cert_defect: crate::pki::CertDefect,
 }
 
 impl ServerConfig {
@@ -165,6 +169,8 @@ impl ServerConfig {
             peers: Vec::new(),
             ds_replication_servers: Vec::new(),
             utc_offset: UtcOffset::UTC,
+            tls: false,
+            cert_defect: crate::pki::CertDefect::None,
         }
     }
 

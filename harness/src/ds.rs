@@ -88,7 +88,11 @@ async fn connect(node: &Node, base_dn: &str, url: &str) -> Result<(Conn, String,
         r = session::dial(node.cfg.bind_ip(), to, timeout) => r.map_err(|e| e.to_string())?,
     };
     let remote = readable_address(Some(host), stream.peer_addr().unwrap_or(to));
-    let mut conn = session::framed(stream, node.max_frame_len);
+    let transport = tokio::select! {
+        _ = node.cancel.cancelled() => return Err("stopping".into()),
+        r = session::secure_client(node.tls.as_ref(), host, stream, timeout) => r.map_err(|e| format!("TLS: {}", crate::pki::describe(&e)))?,
+    };
+    let mut conn = session::framed(transport, node.max_frame_len);
     let ds_gen = node.ds_generation(base_dn);
     let start = ReplMsg::ServerStart(ServerStart {
         header: StartHeader { protocol_version: wire::PROTOCOL_VERSION, generation_id: ds_gen, group_id: 1 },

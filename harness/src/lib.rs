@@ -18,6 +18,7 @@
 //! - [`server`]: one server instance: start, stop, kill, restart.
 //! - [`mesh`]: a topology brought up together; link tables and waits.
 //! - [`casefile`]: writes the case folder (`topology.toml`, logs).
+//! - [`pki`]: the test PKI and TLS contexts (rcgen, rustls with `ring`).
 
 mod ack;
 pub mod casefile;
@@ -32,6 +33,7 @@ mod link;
 pub mod logbook;
 pub mod mesh;
 mod node;
+pub mod pki;
 mod rs;
 mod rs_ds;
 pub mod server;

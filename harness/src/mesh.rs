@@ -106,12 +106,28 @@ impl Mesh {
     pub async fn bind(spec: MeshSpec) -> Result<Mesh, HarnessError> {
         let clock = VirtualClock::new(spec.start.unwrap_or_else(OffsetDateTime::now_utc), spec.time_scale);
         let hosts = Arc::new(HostMap::new());
+        let pki = if spec.servers.iter().any(|s| s.tls) {
+            let ids: Vec<crate::pki::Identity> = spec
+                .servers
+                .iter()
+                .map(|s| crate::pki::Identity {
+                    name: s.name.clone(),
+                    host: s.host.clone(),
+                    addresses: s.addresses.clone(),
+                    defect: s.cert_defect,
+                })
+                .collect();
+            Some(Arc::new(crate::pki::Pki::new(&ids)?))
+        } else {
+            None
+        };
         let shared = Shared {
             clock,
             hosts: hosts.clone(),
             timings: spec.timings.clone(),
             max_frame_len: spec.max_frame_len,
             changed: Arc::new(Notify::new()),
+            pki,
         };
         let mut names = std::collections::BTreeSet::new();
         let mut servers = Vec::with_capacity(spec.servers.len());
@@ -194,6 +210,11 @@ impl Mesh {
 
     pub fn timings(&self) -> &Timings {
         &self.shared.timings
+    }
+
+    /// The test PKI, when some server runs TLS.
+    pub fn pki(&self) -> Option<&Arc<crate::pki::Pki>> {
+        self.shared.pki.as_ref()
     }
 
     /// Every expected RS↔RS link (one per unordered pair and shared domain) and its state.

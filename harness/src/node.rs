@@ -98,6 +98,8 @@ pub(crate) struct Node {
     pub domains: BTreeMap<String, Mutex<DomainLinks>>,
     /// This server's RS URL, `host:port`.
     pub url: String,
+    /// Its TLS contexts when it runs TLS.
+    pub tls: Option<crate::pki::TlsContexts>,
     /// The DS's sessions: domain → id of the RS it is connected to.
     ds_sessions: Mutex<BTreeMap<String, String>>,
 }
@@ -115,6 +117,7 @@ impl Node {
         gens: Arc<Mutex<Generations>>,
         seed: u64,
         replication_port: u16,
+        tls: Option<crate::pki::TlsContexts>,
     ) -> Self {
         let domains = if cfg.rs {
             cfg.domains.iter().map(|d| (d.base_dn.clone(), Mutex::new(DomainLinks::default()))).collect()
@@ -137,6 +140,7 @@ impl Node {
             gens,
             domains,
             url,
+            tls,
             ds_sessions: Mutex::new(BTreeMap::new()),
         }
     }

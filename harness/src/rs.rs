@@ -45,7 +45,20 @@ pub(crate) async fn accept_loop(node: Arc<Node>, listener: TcpListener) {
 /// The first message decides what an accepted connection is.
 async fn inbound(node: Arc<Node>, stream: TcpStream, peer: SocketAddr) {
     let remote = readable_address(None, peer);
-    let mut conn = session::framed(stream, node.max_frame_len);
+    let local = stream.local_addr().map(|a| readable_address(None, a)).unwrap_or_default();
+    // The real product runs the TLS handshake before any replication frame.
+    let secured = tokio::select! {
+        _ = node.cancel.cancelled() => return,
+        r = session::secure_server(node.tls.as_ref(), stream, node.handshake_timeout()) => r,
+    };
+    let transport = match secured {
+        Ok(t) => t,
+        Err(e) => {
+            node.log.emit(&catalog::SSL_SERVER_CON_ATTEMPT_ERROR, &[&remote, &local, &crate::pki::describe(&e)]);
+            return;
+        }
+    };
+    let mut conn = session::framed(transport, node.max_frame_len);
     let first = tokio::select! {
         _ = node.cancel.cancelled() => return session::reset(conn),
         r = session::recv(&mut conn, node.handshake_timeout()) => r,
@@ -256,7 +269,10 @@ async fn connect_rs(node: Arc<Node>, base_dn: String, peer_url: String, token: u
         let stream =
             session::dial(node.cfg.bind_ip(), to, node.handshake_timeout()).await.map_err(|e| e.to_string())?;
         let remote = readable_address(Some(host), stream.peer_addr().unwrap_or(to));
-        let mut conn = session::framed(stream, node.max_frame_len);
+        let transport = session::secure_client(node.tls.as_ref(), host, stream, node.handshake_timeout())
+            .await
+            .map_err(|e| format!("TLS: {}", crate::pki::describe(&e)))?;
+        let mut conn = session::framed(transport, node.max_frame_len);
         let timeout = node.handshake_timeout();
         session::send(&mut conn, start_msg(&node, &base_dn, wire::PROTOCOL_VERSION), timeout)
             .await

@@ -49,6 +49,8 @@ pub struct Shared {
     pub max_frame_len: usize,
     /// Woken whenever any link comes up or goes down.
     pub changed: Arc<Notify>,
+    /// The topology's test PKI, when some server runs TLS.
+    pub pki: Option<Arc<crate::pki::Pki>>,
 }
 
 #[derive(Debug)]
@@ -60,11 +62,19 @@ pub struct Server {
     ports: Mutex<(u16, u16)>,
     run: tokio::sync::Mutex<Option<Running>>,
     seed: u64,
+    tls: Option<crate::pki::TlsContexts>,
 }
 
 impl Server {
     pub fn new(cfg: ServerConfig, shared: Shared, seed: u64) -> Result<Self, HarnessError> {
         cfg.validate()?;
+        let tls = match (&shared.pki, cfg.tls) {
+            (Some(pki), true) => Some(pki.contexts(&cfg.name)?),
+            (None, true) => {
+                return Err(HarnessError::Config(format!("server {} runs TLS but the topology has no PKI", cfg.name)))
+            }
+            _ => None,
+        };
         let log = Arc::new(LogBook::new(cfg.version.dialect(), shared.clock.clone(), cfg.utc_offset));
         let gens = Generations {
             ds: cfg.domains.iter().map(|d| (d.base_dn.clone(), d.generation_id)).collect(),
@@ -79,6 +89,7 @@ impl Server {
             ports: Mutex::new(ports),
             run: tokio::sync::Mutex::new(None),
             seed,
+            tls,
         })
     }
 
@@ -174,6 +185,7 @@ impl Server {
             self.gens.clone(),
             self.seed,
             cfg.replication_port,
+            self.tls.clone(),
         ));
         match bound.replication {
             Some(Ok(listener)) => {

@@ -12,9 +12,79 @@ use tokio_util::codec::Framed;
 
 use crate::codec::ReplCodec;
 use crate::error::WireError;
+use crate::pki::{self, TlsContexts};
 use crate::wire::ReplMsg;
 
-pub(crate) type Conn = Framed<TcpStream, ReplCodec>;
+/// A connection's byte stream: clear TCP, or TLS over TCP (either side).
+#[derive(Debug)]
+pub(crate) enum Transport {
+    Plain(TcpStream),
+    TlsServer(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    TlsClient(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl Transport {
+    /// The TCP socket underneath (for resets).
+    pub fn tcp(&self) -> &TcpStream {
+        match self {
+            Transport::Plain(s) => s,
+            Transport::TlsServer(s) => s.get_ref().0,
+            Transport::TlsClient(s) => s.get_ref().0,
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self.get_mut() {
+            Transport::Plain($s) => {
+                let $s = std::pin::Pin::new($s);
+                $e
+            }
+            Transport::TlsServer($s) => {
+                let $s = std::pin::Pin::new(&mut **$s);
+                $e
+            }
+            Transport::TlsClient($s) => {
+                let $s = std::pin::Pin::new(&mut **$s);
+                $e
+            }
+        }
+    };
+}
+
+impl tokio::io::AsyncRead for Transport {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        delegate!(self, s => s.poll_read(cx, buf))
+    }
+}
+
+impl tokio::io::AsyncWrite for Transport {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        delegate!(self, s => s.poll_write(cx, buf))
+    }
+
+    fn poll_flush(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<io::Result<()>> {
+        delegate!(self, s => s.poll_flush(cx))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        delegate!(self, s => s.poll_shutdown(cx))
+    }
+}
+
+pub(crate) type Conn = Framed<Transport, ReplCodec>;
 
 /// `Socket.getRemoteSocketAddress().toString()`: `host/1.2.3.4:8989` when the
 /// socket was opened by name, `/1.2.3.4:40123` for an accepted one.
@@ -48,8 +118,38 @@ pub(crate) async fn dial(local_ip: IpAddr, to: SocketAddr, timeout: Duration) ->
     Ok(stream)
 }
 
-pub(crate) fn framed(stream: TcpStream, max_frame_len: usize) -> Conn {
+pub(crate) fn framed(stream: Transport, max_frame_len: usize) -> Conn {
     Framed::new(stream, ReplCodec::new(max_frame_len))
+}
+
+/// The client side of a connection: TLS first when the server runs it.
+pub(crate) async fn secure_client(
+    tls: Option<&TlsContexts>,
+    host: &str,
+    tcp: TcpStream,
+    timeout: Duration,
+) -> io::Result<Transport> {
+    let Some(t) = tls else { return Ok(Transport::Plain(tcp)) };
+    let name = pki::server_name(host).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    match tokio::time::timeout(timeout, t.connector.connect(name, tcp)).await {
+        Ok(Ok(s)) => Ok(Transport::TlsClient(Box::new(s))),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out")),
+    }
+}
+
+/// The accepting side: TLS first when the server runs it.
+pub(crate) async fn secure_server(
+    tls: Option<&TlsContexts>,
+    tcp: TcpStream,
+    timeout: Duration,
+) -> io::Result<Transport> {
+    let Some(t) = tls else { return Ok(Transport::Plain(tcp)) };
+    match tokio::time::timeout(timeout, t.acceptor.accept(tcp)).await {
+        Ok(Ok(s)) => Ok(Transport::TlsServer(Box::new(s))),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "Read timed out")),
+    }
 }
 
 /// Why a handshake read gave nothing.
@@ -90,7 +190,7 @@ pub(crate) async fn send(conn: &mut Conn, msg: ReplMsg, timeout: Duration) -> Re
 
 /// Abortive close: the peer sees a reset, as when a process is killed.
 pub(crate) fn reset(conn: Conn) {
-    let _ = conn.get_ref().set_zero_linger();
+    let _ = conn.get_ref().tcp().set_zero_linger();
     drop(conn);
 }
 
