@@ -4,3 +4,4 @@
 mod codec_props;
 mod mesh;
 mod relay;
+mod tls;
