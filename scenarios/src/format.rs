@@ -100,9 +100,12 @@ pub struct ServerSpec {
     /// The RS servers this server's DS uses, in order (default: its own).
     #[serde(default)]
     pub replicates_through: Option<Vec<Spanned<String>>>,
-    /// TLS on replication links (comes with the TLS issue; only false works now).
+    /// Mutual TLS on its replication connections.
     #[serde(default)]
     pub tls: bool,
+    /// A defect of its certificate: expired, not-yet-valid, foreign-ca, missing-name.
+    #[serde(default)]
+    pub cert: Option<Spanned<String>>,
 }
 
 /// Which connections go through the fault proxy, one listener per directed link.
@@ -302,8 +305,19 @@ fn check(src: &Source, sc: &Scenario) -> Result<(), FormatError> {
         for n in s.replicates_through.iter().flatten() {
             known(n)?;
         }
-        if s.tls {
-            return Err(src.err(s.name.span(), "tls = true is not supported yet (it comes with the TLS issue)"));
+        if let Some(c) = &s.cert {
+            if harness::pki::CertDefect::parse(c.get_ref()).is_none() {
+                return Err(src.err(
+                    c.span(),
+                    format!(
+                        "cert {:?}: expected none, expired, not-yet-valid, foreign-ca or missing-name",
+                        c.get_ref()
+                    ),
+                ));
+            }
+            if !s.tls {
+                return Err(src.err(c.span(), "cert needs tls = true"));
+            }
         }
     }
     let t = &sc.timings;

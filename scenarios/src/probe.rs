@@ -27,6 +27,8 @@ pub struct ProbeLine {
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     pub elapsed_ms: u64,
 }
 
@@ -52,6 +54,40 @@ async fn tcp(from: IpAddr, to: SocketAddr, wait: Duration) -> &'static str {
     }
 }
 
+/// A TLS handshake with the prober's own trust and certificate: `ok`, or
+/// `tls-error` with the defect found.
+async fn tls(
+    from: IpAddr,
+    to: SocketAddr,
+    host: &str,
+    ctx: &harness::pki::TlsContexts,
+    wait: Duration,
+) -> (&'static str, Option<String>) {
+    if !to.ip().is_loopback() {
+        return ("timeout", None);
+    }
+    let Ok(socket) = (if to.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }) else {
+        return ("refused", None);
+    };
+    if from.is_loopback() && from.is_ipv4() == to.is_ipv4() {
+        let _ = socket.bind(SocketAddr::new(from, 0));
+    }
+    let stream = match tokio::time::timeout(wait, socket.connect(to)).await {
+        Err(_) => return ("timeout", None),
+        Ok(Err(_)) => return ("refused", None),
+        Ok(Ok(s)) => s,
+    };
+    let Ok(name) = harness::pki::server_name(host) else {
+        return ("tls-error", Some(format!("{host:?} is not a valid server name")));
+    };
+    match tokio::time::timeout(wait, ctx.connector.connect(name, stream)).await {
+        Err(_) => ("timeout", None),
+        Ok(Ok(_)) => ("ok", None),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => ("refused", None),
+        Ok(Err(e)) => ("tls-error", Some(harness::pki::describe(&e))),
+    }
+}
+
 /// Every probe, from every server to every other one.
 pub async fn run(mesh: &Mesh, wait: Duration) -> Vec<ProbeLine> {
     let mut out = Vec::new();
@@ -70,6 +106,7 @@ pub async fn run(mesh: &Mesh, wait: Duration) -> Vec<ProbeLine> {
                     kind: "dns",
                     outcome: "resolved",
                     address: addrs.first().map(|x| x.to_string()),
+                    detail: None,
                     elapsed_ms: ms(t),
                 }),
                 Err(_) => {
@@ -80,6 +117,7 @@ pub async fn run(mesh: &Mesh, wait: Duration) -> Vec<ProbeLine> {
                         kind: "dns",
                         outcome: "nxdomain",
                         address: None,
+                        detail: None,
                         elapsed_ms: ms(t),
                     });
                     continue;
@@ -100,6 +138,23 @@ pub async fn run(mesh: &Mesh, wait: Duration) -> Vec<ProbeLine> {
                     kind: "tcp",
                     outcome,
                     address: None,
+                    detail: None,
+                    elapsed_ms: ms(t),
+                });
+            }
+            // TLS towards a TLS replication port, with the prober's own trust.
+            let ctx = mesh.pki().filter(|_| a.tls && b.tls && b.rs).and_then(|p| p.contexts(&a.name).ok());
+            if let (Some(ctx), Ok(to)) = (ctx, mesh.hosts().resolve(&a.name, &b.host, b.replication_port)) {
+                let t = Instant::now();
+                let (outcome, detail) = tls(from_ip, to, &b.host, &ctx, wait).await;
+                out.push(ProbeLine {
+                    from: a.name.clone(),
+                    target: b.host.clone(),
+                    port: Some(b.replication_port),
+                    kind: "tls",
+                    outcome,
+                    address: None,
+                    detail,
                     elapsed_ms: ms(t),
                 });
             }

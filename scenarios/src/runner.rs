@@ -122,7 +122,9 @@ async fn play(
         }
         set(&stage, "start".into());
         mesh.start_all().await.map_err(|e| e.to_string())?;
-        if early.is_empty() {
+        // A topology with a broken certificate is not meant to come up.
+        let broken_cert = sc.topology.servers.iter().any(|x| x.cert.as_ref().is_some_and(|c| c.get_ref() != "none"));
+        if early.is_empty() && !broken_cert {
             set(&stage, "waiting for every link to come up".into());
             if let Err(missing) = mesh.wait_all_up(Duration::from_secs(30)).await {
                 return Err(format!("the topology did not come up: {}", missing.join(", ")));
@@ -233,6 +235,8 @@ fn mesh_spec(sc: &Scenario, src: &Source, seed: u64) -> Result<MeshSpec, String>
         c.admin_port = s.admin_port.unwrap_or(0);
         c.rs = s.rs;
         c.ds = s.ds;
+        c.tls = s.tls;
+        c.cert_defect = s.cert.as_ref().and_then(|d| harness::pki::CertDefect::parse(d.get_ref())).unwrap_or_default();
         c.ds_replication_servers = s.replicates_through.iter().flatten().map(|n| n.get_ref().clone()).collect();
         servers.push(c);
     }

@@ -17,6 +17,10 @@ pub const LIBRARY: &[(&str, &str)] = &[
     ("library/connection-flapping.toml", include_str!("../library/connection-flapping.toml")),
     ("library/generation-id-restore.toml", include_str!("../library/generation-id-restore.toml")),
     ("library/ds-cannot-reach-local-rs.toml", include_str!("../library/ds-cannot-reach-local-rs.toml")),
+    ("library/tls-untrusted-issuer.toml", include_str!("../library/tls-untrusted-issuer.toml")),
+    ("library/tls-expired-certificate.toml", include_str!("../library/tls-expired-certificate.toml")),
+    ("library/tls-name-mismatch.toml", include_str!("../library/tls-name-mismatch.toml")),
+    ("library/tls-firewall-drop.toml", include_str!("../library/tls-firewall-drop.toml")),
 ];
 
 /// One loaded scenario with its source.

@@ -45,7 +45,7 @@ fn the_bundled_suite_passes_and_jobs_do_not_change_verdicts() {
     let (j1, j4, junit) = (dir.path().join("j1.jsonl"), dir.path().join("j4.jsonl"), dir.path().join("junit.xml"));
     let one = replharness(&["run", "--seed", "7", "--jobs", "1", "--report-json", j1.to_str().expect("p")]);
     assert_eq!(one.status.code(), Some(0), "{}", text(&one));
-    assert!(text(&one).contains("10 passed, 0 failed"), "{}", text(&one));
+    assert!(text(&one).contains("14 passed, 0 failed"), "{}", text(&one));
     let four = replharness(&[
         "run",
         "--seed",
@@ -62,11 +62,11 @@ fn the_bundled_suite_passes_and_jobs_do_not_change_verdicts() {
     let (mut va, mut vb) = (verdicts(&a), verdicts(&b));
     va.sort();
     vb.sort();
-    assert_eq!(va.len(), 10);
+    assert_eq!(va.len(), 14);
     assert_eq!(va, vb, "--jobs 1 and --jobs 4 give the same verdicts");
     let x = std::fs::read_to_string(&junit).expect("junit");
     assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
-    assert_eq!(x.matches("<testcase ").count(), 10, "{x}");
+    assert_eq!(x.matches("<testcase ").count(), 14, "{x}");
     assert_eq!(x.matches("<testsuites ").count(), 1);
     assert!(x.contains("failures=\"0\""));
 }
