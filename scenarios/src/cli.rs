@@ -103,4 +103,10 @@ pub struct MeshArgs {
     /// Seed for every random choice (printed at start).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Mutual TLS on every replication connection (a test CA and one certificate per server).
+    #[arg(long)]
+    pub tls: bool,
+    /// Keep the mesh running this long after it is up (to point tools at it), then stop.
+    #[arg(long, value_parser = parse_duration)]
+    pub hold_for: Option<Duration>,
 }

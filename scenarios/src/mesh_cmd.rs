@@ -20,6 +20,8 @@ pub struct MeshSettings {
     pub case_out: Option<PathBuf>,
     pub log_dir: Option<PathBuf>,
     pub seed: u64,
+    pub tls: bool,
+    pub hold_for: Option<Duration>,
 }
 
 /// What went wrong with the user's input (exit 2).
@@ -47,6 +49,8 @@ impl TryFrom<MeshArgs> for MeshSettings {
             case_out: a.case_out,
             log_dir: a.log_dir,
             seed: a.seed.unwrap_or_else(rand_seed),
+            tls: a.tls,
+            hold_for: a.hold_for,
         })
     }
 }
@@ -71,6 +75,9 @@ pub async fn run(settings: &MeshSettings) -> anyhow::Result<MeshReport> {
     spec.time_scale = settings.time_scale;
     spec.log_dir = settings.log_dir.clone();
     spec.seed = settings.seed;
+    for s in &mut spec.servers {
+        s.tls = settings.tls;
+    }
     let mesh = Mesh::start(spec).await?;
     let missing = match mesh.wait_all_up(settings.settle_timeout).await {
         Ok(()) => Vec::new(),
@@ -79,6 +86,16 @@ pub async fn run(settings: &MeshSettings) -> anyhow::Result<MeshReport> {
     let report = MeshReport { links: mesh.link_table().await, ds: mesh.ds_table().await, missing };
     if let Some(dir) = &settings.case_out {
         harness::casefile::write_case(&mesh, dir)?;
+    }
+    if let Some(hold) = settings.hold_for {
+        println!("holding the mesh for {:.0}s; replication ports:", hold.as_secs_f64());
+        for s in mesh.servers() {
+            println!("  {:8} {} ({})", s.name(), s.replication_addr(), s.config().host);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(hold) => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
     }
     mesh.shutdown().await;
     Ok(report)

@@ -80,3 +80,38 @@ fn diagnose_prints_the_libraries_verdicts_for_every_fixture() {
     let cat: serde_json::Value = serde_json::from_slice(&out.stdout).expect("catalog JSON");
     assert_eq!(cat.as_array().map(Vec::len), Some(diagnosis::catalog::CATALOG.len()));
 }
+
+/// A real `openssl s_client` pointed at a mock server of a TLS mesh verifies
+/// its certificate against the CA the case folder holds.
+#[test]
+fn openssl_s_client_verifies_a_mock_servers_certificate() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("dir");
+    let case = dir.path().join("case");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_replharness"))
+        .args(["mesh", "--tls", "--servers", "2", "--hold-for", "30s", "--case-out", case.to_str().expect("p")])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the mesh");
+    let mut addr = None;
+    let out = BufReader::new(child.stdout.take().expect("stdout"));
+    for line in out.lines().map_while(Result::ok) {
+        if let Some(rest) = line.trim().strip_prefix("ds-2") {
+            addr = rest.split_whitespace().next().map(str::to_owned);
+            break;
+        }
+    }
+    let addr = addr.expect("the mesh printed ds-2's address");
+    let ca = case.join("servers/ds-2/certs/ca.pem");
+    let s = Command::new("openssl")
+        .args(["s_client", "-connect", &addr, "-servername", "ds-2.example.com", "-showcerts", "-CAfile"])
+        .arg(&ca)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl is installed (.ci/run installs it)");
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = String::from_utf8_lossy(&s.stdout);
+    assert!(text.contains("subject=CN = ds-2.example.com") || text.contains("subject=CN=ds-2.example.com"), "{text}");
+    assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+}
