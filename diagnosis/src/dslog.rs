@@ -37,6 +37,8 @@ pub enum Kind {
     GenerationMismatch { reporter: String, other: String, domain: String, from_ds: bool },
     /// 6: the RS could not bind its port.
     CannotBind { port: String },
+    /// 105: a TLS handshake from `from` (an address) failed; `error` says why.
+    TlsFailed { from: String, error: String },
     /// CORE 135.
     Started,
     /// CORE 141 or 203.
@@ -167,6 +169,7 @@ pub fn classify(category: &str, msg: &str) -> Option<Kind> {
             "ignoring update",
             "not sending update",
         ];
+        // (105 starts "Replication server accepted", with no id: it passes below.)
         let after = msg.find(") ").map_or("", |i| &msg[i + 2..]);
         if !NEXT.iter().any(|n| after.starts_with(n)) {
             return None;
@@ -269,6 +272,12 @@ pub fn classify(category: &str, msg: &str) -> Option<Kind> {
         if let Some(v) = captures(t, msg) {
             return Some(Kind::GenerationMismatch { reporter: id(v[0]), other: id(v[3]), domain: v[2].to_owned(), from_ds });
         }
+    }
+    if let Some(v) = captures(
+        "Replication server accepted a connection from %s to local address %s but the SSL handshake failed. %sThe error was: %s",
+        msg,
+    ) {
+        return Some(Kind::TlsFailed { from: id(v[0]), error: v[3].trim().to_owned() });
     }
     if let Some(v) =
         captures("Replication Server failed to start : could not bind to the listen port : %s. Error : %s", msg)
@@ -416,6 +425,23 @@ mod tests {
                 peer: "1234".into(),
                 domain: "dc=example,dc=com".into(),
                 addr: String::new()
+            })
+        );
+    }
+}
+
+#[cfg(test)]
+mod tls_tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_tls_handshake_is_read() {
+        let msg = "Replication server accepted a connection from /127.0.0.2:39134 to local address /127.0.0.1:35027 but the SSL handshake failed. This is probably benign, but may indicate a transient network outage or a misconfigured client application connecting to this replication server. The error was: certificate expired on 2026-10-18";
+        assert_eq!(
+            classify("SYNC", msg),
+            Some(Kind::TlsFailed {
+                from: "/127.0.0.2:39134".into(),
+                error: "certificate expired on 2026-10-18".into()
             })
         );
     }

@@ -408,11 +408,39 @@ fn cause(
             let ev = found.iter().filter(|(r, _, _)| r == rank).filter_map(|(_, pr, _)| pr.evidence.clone()).collect();
             (DS_CAUSES[*rank], ev, detail.clone())
         }
-        // No probe tells: the remote's own log can still say it is down
-        // (stopped, or silent since the failure); with no log of it, nothing does.
+        // No probe tells. The accepting side's 105 lines can: a failed TLS
+        // handshake from the other server's address, with the error.
+        None if !tls_failures(w, server, peer).is_empty() => {
+            let lines = tls_failures(w, server, peer);
+            let detail = lines.first().map(|(_, e)| e.clone());
+            ("tls-handshake", lines.into_iter().map(|(ev, _)| ev).take(4).collect(), detail)
+        }
+        // The remote's own log can still say it is down (stopped, or silent
+        // since the failure); with no log of it, nothing does.
         None if !peer_alive && peer_logged => ("remote-down", Vec::new(), None),
         None => ("unknown", Vec::new(), None),
     }
+}
+
+/// 105 lines on either side naming the other's address: (line, error).
+fn tls_failures(w: &World, a: &str, b: &str) -> Vec<(Evidence, String)> {
+    let mut out = Vec::new();
+    for (logger, other) in [(b, a), (a, b)] {
+        let Some(l) = w.logs.get(logger) else { continue };
+        let addrs = w.srv(other).addresses;
+        for e in &l.events {
+            if let Kind::TlsFailed { from, error } = &e.kind {
+                let ip = from.trim_start_matches('/').rsplit_once(':').map_or(from.as_str(), |(ip, _)| ip);
+                let ip = ip.rsplit('/').next().unwrap_or(ip);
+                if addrs.iter().any(|x| x == ip) {
+                    out.push((e.evidence.clone(), error.clone()));
+                }
+            }
+        }
+    }
+    // Lines that name a certificate defect first: they say what to fix.
+    out.sort_by_key(|(_, err)| !err.starts_with("certificate"));
+    out
 }
 
 fn ds_to_rs(w: &World, out: &mut Vec<Verdict>) {

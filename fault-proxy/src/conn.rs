@@ -77,6 +77,21 @@ impl ConnCtx {
     }
 }
 
+/// Dials the upstream. A loopback client's connection leaves from the
+/// client's own address, so the server sees who really connected (as through
+/// a firewall, which keeps source addresses), not the proxy.
+async fn dial_from(client: SocketAddr, upstream: &str) -> std::io::Result<TcpStream> {
+    let to = tokio::net::lookup_host(upstream)
+        .await?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("{upstream}: no address")))?;
+    let socket = if to.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    if client.ip().is_loopback() && client.is_ipv4() == to.is_ipv4() && to.ip().is_loopback() {
+        let _ = socket.bind(SocketAddr::new(client.ip(), 0));
+    }
+    socket.connect(to).await
+}
+
 /// Serves one accepted client connection to its end.
 pub(crate) async fn run(proxy: Arc<ProxyInner>, client: TcpStream, peer: SocketAddr, cancel: CancellationToken) {
     let id = proxy.next_conn_id();
@@ -102,7 +117,7 @@ pub(crate) async fn run(proxy: Arc<ProxyInner>, client: TcpStream, peer: SocketA
         }
     }
     let upstream_addr = proxy.upstream();
-    let dial = tokio::time::timeout(proxy.dial_timeout, TcpStream::connect(upstream_addr.as_str()));
+    let dial = tokio::time::timeout(proxy.dial_timeout, dial_from(peer, &upstream_addr));
     let server = tokio::select! {
         _ = cancel.cancelled() => return,
         r = dial => match r {

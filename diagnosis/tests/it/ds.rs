@@ -172,3 +172,11 @@ fn a_never_connected_link_is_told_from_the_side_whose_probes_explain_most() {
     // ds-2's refused probe comes first in the file; ds-1's missing name ranks first.
     unreachable_cause("ds/near-miss-probe-order", "dns-unresolvable");
 }
+
+#[test]
+fn without_probes_the_accepting_sides_105_lines_tell_a_tls_failure() {
+    let v = unreachable_cause("ds/cause-tls-from-logs", "tls-handshake");
+    guidance_has(&v, "certificate expired on 2026-10-18");
+    guidance_has(&v, "-showcerts");
+    assert!(v.evidence.iter().any(|e| e.text.contains("msgID=105")), "{:#?}", v.evidence);
+}
