@@ -148,6 +148,10 @@ pub struct ServerConfig {
     pub utc_offset: UtcOffset,
     /// Mutual TLS on every replication connection it opens or accepts.
     pub tls: bool,
+    /// With TLS: stay encrypted after the start messages (the product's
+    /// `ssl-encryption`); false drops to clear text on the same connection
+    /// once the start messages are exchanged, as the initiator decides.
+    pub ssl_encryption: bool,
     /// What is wrong with its certificate, if anything.
     pub cert_defect: crate::pki::CertDefect,
 }
@@ -170,6 +174,7 @@ impl ServerConfig {
             ds_replication_servers: Vec::new(),
             utc_offset: UtcOffset::UTC,
             tls: false,
+            ssl_encryption: true,
             cert_defect: crate::pki::CertDefect::None,
         }
     }

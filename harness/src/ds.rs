@@ -105,7 +105,7 @@ async fn connect(node: &Node, base_dn: &str, url: &str) -> Result<(Conn, String,
         max_send_queue: 0,
         window_size: 100_000,
         heartbeat_interval_ms: node.timings.heartbeat_interval.as_millis() as u64,
-        ssl_encryption: false,
+        ssl_encryption: node.tls.is_some() && node.cfg.ssl_encryption,
         server_state: Vec::new(),
     });
     let handshake = async {
@@ -115,6 +115,9 @@ async fn connect(node: &Node, base_dn: &str, url: &str) -> Result<(Conn, String,
             Ok(other) => return Err(format!("unexpected {}", other.name())),
             Err(e) => return Err(e.to_string()),
         };
+        if node.tls.is_some() && !node.cfg.ssl_encryption {
+            session::stop_encryption(&mut conn);
+        }
         let session_msg = ReplMsg::StartSession(StartSession {
             status: 1,
             assured_flag: 0,

@@ -91,7 +91,7 @@ fn start_msg(node: &Node, base_dn: &str, version: u8) -> ReplMsg {
         server_id: node.id().to_owned(),
         server_url: node.url.clone(),
         window_size: 100_000,
-        ssl_encryption: false,
+        ssl_encryption: node.tls.is_some() && node.cfg.ssl_encryption,
         degraded_status_threshold: 5000,
         server_state: Vec::new(),
     })
@@ -152,6 +152,10 @@ async fn accept_rs(node: Arc<Node>, mut conn: Conn, remote: String, start: ReplS
         session::send(&mut conn, start_msg(&node, &start.base_dn, version), timeout)
             .await
             .map_err(|e| e.to_string())?;
+        // The initiator decides: no encryption asked, both go on in clear.
+        if !start.ssl_encryption && session::is_tls(&conn) {
+            session::stop_encryption(&mut conn);
+        }
         match session::recv(&mut conn, timeout).await {
             Ok(ReplMsg::Topology(_)) => {}
             Ok(other) => return Err(format!("unexpected {}", other.name())),
@@ -283,6 +287,9 @@ async fn connect_rs(node: Arc<Node>, base_dn: String, peer_url: String, token: u
             Ok(other) => return Err(format!("unexpected {}", other.name())),
             Err(e) => return Err(e.to_string()),
         };
+        if node.tls.is_some() && !node.cfg.ssl_encryption {
+            session::stop_encryption(&mut conn);
+        }
         session::send(&mut conn, topology(&node, &base_dn), timeout).await.map_err(|e| e.to_string())?;
         match session::recv(&mut conn, timeout).await {
             Ok(ReplMsg::Topology(_)) => Ok((conn, reply, remote)),

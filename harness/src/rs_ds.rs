@@ -47,7 +47,7 @@ pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, star
         server_id: node.id().to_owned(),
         server_url: node.url.clone(),
         window_size: 100_000,
-        ssl_encryption: false,
+        ssl_encryption: start.ssl_encryption,
         degraded_status_threshold: 5000,
         weight: 1,
         connected_ds_number: connected,
@@ -56,6 +56,10 @@ pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, star
     let timeout = node.handshake_timeout();
     let first_half = async {
         session::send(&mut conn, reply, timeout).await.map_err(|e| e.to_string())?;
+        // The DS decides: no encryption asked, both go on in clear.
+        if !start.ssl_encryption && session::is_tls(&conn) {
+            session::stop_encryption(&mut conn);
+        }
         match session::recv(&mut conn, timeout).await {
             Ok(ReplMsg::StartSession(_)) => Ok(()),
             Ok(other) => Err(format!("unexpected {}", other.name())),

@@ -21,15 +21,18 @@ pub(crate) enum Transport {
     Plain(TcpStream),
     TlsServer(Box<tokio_rustls::server::TlsStream<TcpStream>>),
     TlsClient(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// Only while the stream is being swapped (see [`stop_encryption`]).
+    Swapping,
 }
 
 impl Transport {
     /// The TCP socket underneath (for resets).
-    pub fn tcp(&self) -> &TcpStream {
+    pub fn tcp(&self) -> Option<&TcpStream> {
         match self {
-            Transport::Plain(s) => s,
-            Transport::TlsServer(s) => s.get_ref().0,
-            Transport::TlsClient(s) => s.get_ref().0,
+            Transport::Plain(s) => Some(s),
+            Transport::TlsServer(s) => Some(s.get_ref().0),
+            Transport::TlsClient(s) => Some(s.get_ref().0),
+            Transport::Swapping => None,
         }
     }
 }
@@ -48,6 +51,9 @@ macro_rules! delegate {
             Transport::TlsClient($s) => {
                 let $s = std::pin::Pin::new(&mut **$s);
                 $e
+            }
+            Transport::Swapping => {
+                std::task::Poll::Ready(Err(io::Error::new(io::ErrorKind::NotConnected, "transport being swapped")))
             }
         }
     };
@@ -122,6 +128,23 @@ pub(crate) fn framed(stream: Transport, max_frame_len: usize) -> Conn {
     Framed::new(stream, ReplCodec::new(max_frame_len))
 }
 
+/// Drops TLS and goes on in clear text on the same TCP connection, as the
+/// real product's `Session.stopEncryption()` does after the start messages
+/// when the initiator asked for no encryption. A clear connection is kept as is.
+pub(crate) fn stop_encryption(conn: &mut Conn) {
+    let io = std::mem::replace(conn.get_mut(), Transport::Swapping);
+    *conn.get_mut() = match io {
+        Transport::TlsServer(s) => Transport::Plain((*s).into_inner().0),
+        Transport::TlsClient(s) => Transport::Plain((*s).into_inner().0),
+        other => other,
+    };
+}
+
+/// True when the connection runs TLS.
+pub(crate) fn is_tls(conn: &Conn) -> bool {
+    !matches!(conn.get_ref(), Transport::Plain(_))
+}
+
 /// The client side of a connection: TLS first when the server runs it.
 pub(crate) async fn secure_client(
     tls: Option<&TlsContexts>,
@@ -190,7 +213,9 @@ pub(crate) async fn send(conn: &mut Conn, msg: ReplMsg, timeout: Duration) -> Re
 
 /// Abortive close: the peer sees a reset, as when a process is killed.
 pub(crate) fn reset(conn: Conn) {
-    let _ = conn.get_ref().tcp().set_zero_linger();
+    if let Some(tcp) = conn.get_ref().tcp() {
+        let _ = tcp.set_zero_linger();
+    }
     drop(conn);
 }
 

@@ -103,6 +103,10 @@ pub struct ServerSpec {
     /// Mutual TLS on its replication connections.
     #[serde(default)]
     pub tls: bool,
+    /// With TLS: stay encrypted after the start messages (default); false
+    /// drops to clear text once they are exchanged, as the product does.
+    #[serde(default = "yes")]
+    pub ssl_encryption: bool,
     /// A defect of its certificate: expired, not-yet-valid, foreign-ca, missing-name.
     #[serde(default)]
     pub cert: Option<Spanned<String>>,

@@ -236,6 +236,7 @@ fn mesh_spec(sc: &Scenario, src: &Source, seed: u64) -> Result<MeshSpec, String>
         c.rs = s.rs;
         c.ds = s.ds;
         c.tls = s.tls;
+        c.ssl_encryption = s.ssl_encryption;
         c.cert_defect = s.cert.as_ref().and_then(|d| harness::pki::CertDefect::parse(d.get_ref())).unwrap_or_default();
         c.ds_replication_servers = s.replicates_through.iter().flatten().map(|n| n.get_ref().clone()).collect();
         servers.push(c);

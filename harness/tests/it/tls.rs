@@ -147,3 +147,67 @@ async fn a_certificate_without_the_servers_name() {
     // Only the server name is checked (clients are not): ds-2's own dials get through.
     defect(CertDefect::MissingName, false, "").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_ssl_encryption_the_session_goes_on_in_clear_after_the_start_messages() {
+    use futures_util::{SinkExt, StreamExt};
+    use harness::codec::ReplCodec;
+    use harness::wire::{ReplMsg, ServerStart, StartHeader, StartSession};
+    use tokio_util::codec::Framed;
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let mut spec = spec(2, CertDefect::None);
+        for s in &mut spec.servers {
+            s.ssl_encryption = false;
+        }
+        let mesh = Mesh::start(spec).await.expect("mesh");
+        mesh.wait_all_up(WAIT).await.expect("links up, TLS then clear");
+        // A DS of our own: TLS for the start messages, then clear text.
+        let ctx = mesh.pki().expect("pki").contexts("ds-1").expect("contexts");
+        let s2 = mesh.server("ds-2").expect("ds-2");
+        let tcp = tokio::net::TcpStream::connect(s2.replication_addr()).await.expect("connect");
+        let tls = ctx
+            .connector
+            .connect(harness::pki::server_name("ds-2.example.com").expect("name"), tcp)
+            .await
+            .expect("TLS");
+        let mut framed = Framed::new(tls, ReplCodec::default());
+        let start = ServerStart {
+            header: StartHeader { protocol_version: 8, generation_id: -1, group_id: 1 },
+            base_dn: "dc=example,dc=com".into(),
+            server_id: "probe".into(),
+            server_url: "probe.example.com:4444".into(),
+            max_receive_delay: 0,
+            max_receive_queue: 0,
+            max_send_delay: 0,
+            max_send_queue: 0,
+            window_size: 100,
+            heartbeat_interval_ms: 10_000,
+            ssl_encryption: false,
+            server_state: vec![],
+        };
+        framed.send(ReplMsg::ServerStart(start)).await.expect("send over TLS");
+        match tokio::time::timeout(WAIT, framed.next()).await.expect("reply") {
+            Some(Ok(ReplMsg::ReplServerStartDs(r))) => assert!(!r.ssl_encryption),
+            other => panic!("expected the RS's start reply over TLS, got {other:?}"),
+        }
+        // Both sides drop TLS here: the next messages are clear text on the same socket.
+        let tcp = framed.into_inner().into_inner().0;
+        let mut clear = Framed::new(tcp, ReplCodec::default());
+        let session =
+            StartSession { status: 1, assured_flag: 0, assured_mode: 1, safe_data_level: 1, referral_urls: vec![] };
+        clear.send(ReplMsg::StartSession(session)).await.expect("send in clear");
+        match tokio::time::timeout(WAIT, clear.next()).await.expect("topology") {
+            Some(Ok(ReplMsg::Topology(_))) => {}
+            other => panic!("expected the topology in clear text, got {other:?}"),
+        }
+        assert!(
+            s2.log()
+                .wait_for(WAIT, |rs| rs.iter().any(|r| r.is(&catalog::CONNECTION_FROM_DS, &["ds-2", "probe"])))
+                .await
+        );
+        drop(clear);
+        mesh.shutdown().await;
+    })
+    .await
+    .expect("bounded");
+}
