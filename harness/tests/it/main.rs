@@ -4,4 +4,5 @@
 mod codec_props;
 mod mesh;
 mod relay;
+mod support;
 mod tls;

@@ -7,7 +7,7 @@ use futures_util::{SinkExt, StreamExt};
 use harness::catalog::{self, MsgDef};
 use harness::codec::ReplCodec;
 use harness::logbook::LogRecord;
-use harness::wire::{ReplMsg, ServerStart, StartHeader};
+use harness::wire::ReplMsg;
 use harness::{Mesh, MeshSpec, Server, ServerConfig, Timings, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -358,20 +358,7 @@ async fn malformed_frames_close_that_connection_with_a_log_line_and_serving_goes
         mesh.wait_all_up(WAIT).await.expect("still up");
         let stream = TcpStream::connect(addr).await.expect("connect");
         let mut framed = Framed::new(stream, ReplCodec::default());
-        let start = ServerStart {
-            header: StartHeader { protocol_version: 4, generation_id: -1, group_id: 1 },
-            base_dn: "dc=example,dc=com".into(),
-            server_id: "probe".into(),
-            server_url: "probe.example.com:4444".into(),
-            max_receive_delay: 0,
-            max_receive_queue: 0,
-            max_send_delay: 0,
-            max_send_queue: 0,
-            window_size: 100,
-            heartbeat_interval_ms: 10_000,
-            ssl_encryption: false,
-            server_state: vec![],
-        };
+        let start = crate::support::probe_start(4, false);
         framed.send(ReplMsg::ServerStart(start)).await.expect("send");
         match tokio::time::timeout(WAIT, framed.next()).await.expect("reply in time") {
             Some(Ok(ReplMsg::ReplServerStartDs(r))) => {

@@ -152,7 +152,7 @@ async fn a_certificate_without_the_servers_name() {
 async fn without_ssl_encryption_the_session_goes_on_in_clear_after_the_start_messages() {
     use futures_util::{SinkExt, StreamExt};
     use harness::codec::ReplCodec;
-    use harness::wire::{ReplMsg, ServerStart, StartHeader, StartSession};
+    use harness::wire::{ReplMsg, StartSession};
     use tokio_util::codec::Framed;
     tokio::time::timeout(Duration::from_secs(60), async {
         let mut spec = spec(2, CertDefect::None);
@@ -171,20 +171,7 @@ async fn without_ssl_encryption_the_session_goes_on_in_clear_after_the_start_mes
             .await
             .expect("TLS");
         let mut framed = Framed::new(tls, ReplCodec::default());
-        let start = ServerStart {
-            header: StartHeader { protocol_version: 8, generation_id: -1, group_id: 1 },
-            base_dn: "dc=example,dc=com".into(),
-            server_id: "probe".into(),
-            server_url: "probe.example.com:4444".into(),
-            max_receive_delay: 0,
-            max_receive_queue: 0,
-            max_send_delay: 0,
-            max_send_queue: 0,
-            window_size: 100,
-            heartbeat_interval_ms: 10_000,
-            ssl_encryption: false,
-            server_state: vec![],
-        };
+        let start = crate::support::probe_start(8, false);
         framed.send(ReplMsg::ServerStart(start)).await.expect("send over TLS");
         match tokio::time::timeout(WAIT, framed.next()).await.expect("reply") {
             Some(Ok(ReplMsg::ReplServerStartDs(r))) => assert!(!r.ssl_encryption),
