@@ -216,11 +216,17 @@ impl Pump<'_> {
             // overdue by more than the slack: then writing comes first.
             let overdue = due.is_some_and(|d| now >= d + OVERDUE_SLACK);
             let can_read = !eof && !act.stop_reading && pending_bytes < MAX_PENDING && !close_after_flush && !overdue;
+            // A timeout toxic closes at its deadline, traffic or not.
+            let timeout_at = match (&act.timeout, &timeout_since) {
+                (Some((_, ms)), Some((_, since))) if *ms > 0 => Some(*since + Duration::from_millis(*ms)),
+                _ => None,
+            };
             tokio::select! {
                 biased;
                 _ = self.stop.cancelled() => return End::Cancelled,
                 r = self.faults.changed() => if r.is_err() { return End::Cancelled },
                 _ = until_change(set.next_change(now)) => {}
+                _ = sleep_until_opt(timeout_at), if timeout_at.is_some() => return End::Close,
                 r = sio::read_buf_some(self.src, &mut arena, CHUNK), if can_read => match r {
                     Ok(None) => {}
                     Ok(Some(0)) => eof = true,

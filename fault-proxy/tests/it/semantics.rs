@@ -275,3 +275,104 @@ async fn counters_read_zero_after_faults_end_and_after_shutdown() {
     let err = TcpStream::connect(addr(&proxy)).await.expect_err("stopped");
     assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
 }
+
+#[tokio::test]
+async fn timeout_drops_bytes_then_closes_after_its_time() {
+    let (server, proxy, _echo) = proxied(Options::default()).await;
+    proxy.add_fault(toxic(json!({"type": "timeout", "attributes": {"timeout": 200}}))).await.expect("add");
+    let mut c = connect(addr(&proxy)).await;
+    let t = Instant::now();
+    c.write_all(b"into the void").await.expect("write");
+    let mut got = Vec::new();
+    // The connection ends (a FIN after the timeout) and no byte came through.
+    tokio::time::timeout(WAIT, c.read_to_end(&mut got)).await.expect("closed in time").expect("a clean close");
+    assert!(got.is_empty(), "no byte passes: {got:?}");
+    assert!(t.elapsed() >= Duration::from_millis(200), "not before its time: {:?}", t.elapsed());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn slow_close_delays_the_fin() {
+    let (server, proxy, _echo) = proxied(Options::default()).await;
+    proxy.add_fault(toxic(json!({"type": "slow_close", "attributes": {"delay": 250}}))).await.expect("add");
+    let mut c = connect(addr(&proxy)).await;
+    c.write_all(b"bye").await.expect("write");
+    c.shutdown().await.expect("half-close");
+    assert_eq!(read_n(&mut c, 3).await, b"bye", "data is not delayed");
+    let t = Instant::now();
+    assert!(matches!(next_read(&mut c, WAIT).await, Ok(Ok(0))), "then the FIN");
+    assert!(t.elapsed() >= Duration::from_millis(200), "the FIN waited: {:?}", t.elapsed());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn bandwidth_holds_a_stream_to_its_rate() {
+    let (server, proxy, _echo) = proxied(Options::default()).await;
+    // 100 KB/s downstream: 50 000 bytes need at least ~0.4 s (100 ms of burst allowed).
+    proxy.add_fault(toxic(json!({"type": "bandwidth", "attributes": {"rate": 100}}))).await.expect("add");
+    let mut c = connect(addr(&proxy)).await;
+    let t = Instant::now();
+    c.write_all(&[9u8; 50_000]).await.expect("write");
+    assert_eq!(read_n(&mut c, 50_000).await.len(), 50_000);
+    assert!(t.elapsed() >= Duration::from_millis(350), "{:?}", t.elapsed());
+    server.shutdown().await;
+}
+
+/// Which of 12 connections a toxicity-0.5 latency hits, by the connection listing.
+async fn hit_pattern(seed: u64) -> Vec<bool> {
+    let (server, proxy, _echo) = proxied(Options { seed, ..Options::default() }).await;
+    proxy
+        .add_fault(toxic(json!({"type": "latency", "toxicity": 0.5, "attributes": {"latency": 1}})))
+        .await
+        .expect("add");
+    let mut hits = Vec::new();
+    for _ in 0..12 {
+        let mut c = connect(addr(&proxy)).await;
+        c.write_all(b"x").await.expect("write");
+        assert_eq!(read_n(&mut c, 1).await, b"x");
+        let conns = proxy.connections();
+        let newest = conns.iter().max_by_key(|v| v.id).expect("listed");
+        hits.push(!newest.faults_hit.is_empty());
+        drop(c);
+        eventually("closed", || proxy.counters().live_connections == 0).await;
+    }
+    server.shutdown().await;
+    hits
+}
+
+#[tokio::test]
+async fn toxicity_draws_are_per_connection_and_follow_the_seed() {
+    let a = hit_pattern(42).await;
+    let b = hit_pattern(42).await;
+    assert_eq!(a, b, "the same seed, the same connections hit");
+    let hit = a.iter().filter(|h| **h).count();
+    assert!((1..12).contains(&hit), "toxicity 0.5 hits some connections, not all or none: {a:?}");
+    let mut any_other = false;
+    for seed in [1, 2, 3, 4] {
+        any_other |= hit_pattern(seed).await != a;
+    }
+    assert!(any_other, "other seeds draw other connections");
+}
+
+#[tokio::test]
+async fn a_fault_can_target_one_listed_connection() {
+    let (server, proxy, _echo) = proxied(Options::default()).await;
+    let mut first = connect(addr(&proxy)).await;
+    first.write_all(b"1").await.expect("write");
+    assert_eq!(read_n(&mut first, 1).await, b"1");
+    let mut second = connect(addr(&proxy)).await;
+    second.write_all(b"2").await.expect("write");
+    assert_eq!(read_n(&mut second, 1).await, b"2");
+    let id = proxy.connections().iter().map(|c| c.id).min().expect("listed");
+    proxy
+        .add_fault(toxic(
+            json!({"type": "reject", "attributes": {"reset_existing": true}, "target": {"connection": id}}),
+        ))
+        .await
+        .expect("add");
+    let r = next_read(&mut first, WAIT).await.expect("answer in time");
+    assert_eq!(r.expect_err("reset").kind(), ErrorKind::ConnectionReset);
+    second.write_all(b"still").await.expect("write");
+    assert_eq!(read_n(&mut second, 5).await, b"still", "the other connection is untouched");
+    server.shutdown().await;
+}
