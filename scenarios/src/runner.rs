@@ -66,8 +66,11 @@ pub async fn run(sc: &Scenario, file: &str, text: &str, opts: &RunOptions) -> Ou
         seconds: 0.0,
         case_dir: None,
     };
-    let work = play(sc, &src, seed, opts, stage.clone());
-    match tokio::time::timeout(deadline, work).await {
+    let until = tokio::time::Instant::now() + deadline;
+    let work = play(sc, &src, seed, opts, stage.clone(), until);
+    // The deadline is enforced inside (so the topology is always shut down);
+    // this bound only catches a shutdown that itself hangs.
+    match tokio::time::timeout(deadline + Duration::from_secs(30), work).await {
         Ok(Ok((verdicts, failures, dir))) => {
             outcome.passed = failures.is_empty();
             outcome.failures = failures;
@@ -98,6 +101,7 @@ async fn play(
     seed: u64,
     opts: &RunOptions,
     stage: Arc<Mutex<String>>,
+    until: tokio::time::Instant,
 ) -> Result<Played, String> {
     let spec = mesh_spec(sc, src, seed)?;
     let mesh = Mesh::bind(spec).await.map_err(|e| e.to_string())?;
@@ -106,7 +110,7 @@ async fn play(
         dial_timeout: mesh.clock().real(mesh.timings().handshake_timeout),
         allow_remote: false,
     });
-    let result = async {
+    let body = async {
         let links = wire_proxies(sc, &mesh, &proxies).await?;
         let mut steps: Vec<(Duration, &Step)> = sc
             .steps
@@ -155,8 +159,14 @@ async fn play(
         };
         let failures = expect::check(&sc.expect, &verdicts);
         Ok((verdicts, failures, opts.keep.as_ref().map(|_| dir)))
-    }
-    .await;
+    };
+    let result = match tokio::time::timeout_at(until, body).await {
+        Ok(r) => r,
+        Err(_) => {
+            let at = stage.lock().map(|s| s.clone()).unwrap_or_default();
+            Err(format!("deadline passed during {at}"))
+        }
+    };
     set(&stage, "shutdown".into());
     mesh.shutdown().await;
     proxies.shutdown().await;

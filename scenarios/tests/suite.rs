@@ -198,3 +198,10 @@ fn the_documented_example_parses_and_runs() {
         .collect();
     assert_eq!(types, ["run", "scenario", "summary"]);
 }
+
+#[test]
+fn a_scenario_past_its_deadline_fails_saying_where_it_was() {
+    let out = replharness(&["run", &data("deadline.toml")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("deadline passed during step wait at 60s"), "{}", text(&out));
+}
