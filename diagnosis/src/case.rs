@@ -1,7 +1,6 @@
 //! A case folder (`spec/cli.md`): optional `topology.toml`, `servers/NAME/…`
 //! files and `probes.jsonl`. Files are read line by line, never whole.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -239,6 +238,3 @@ pub fn for_each_line(
     }
     true
 }
-
-/// Per-file line counters, for reporting.
-pub type Counts = BTreeMap<String, u64>;

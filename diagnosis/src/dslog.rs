@@ -383,11 +383,6 @@ impl ServerLog {
             })
             .unwrap_or(false)
     }
-
-    /// Time of its last line, if any.
-    pub fn last_line_at(&self) -> Option<OffsetDateTime> {
-        self.events.last().map(|e| e.at)
-    }
 }
 
 #[cfg(test)]

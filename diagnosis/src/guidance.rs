@@ -2,20 +2,10 @@
 //! version-specific reinitialize commands. What the case cannot know stays a
 //! placeholder in angle brackets.
 
-/// A DS server as guidance names it.
-#[derive(Debug, Clone, Default)]
-pub struct Srv {
-    pub name: String,
-    pub id: Option<String>,
-    pub host: Option<String>,
-    pub addresses: Vec<String>,
-    pub version: Option<String>,
-    pub replication_port: Option<u16>,
-    pub admin_port: Option<u16>,
-    pub truststore: Option<String>,
-}
+use crate::case::TopoServer;
 
-impl Srv {
+/// How guidance names a DS server: what the case knows, or a placeholder.
+impl TopoServer {
     pub fn host(&self) -> String {
         self.host.clone().unwrap_or_else(|| format!("<host of {}>", self.name))
     }
@@ -29,7 +19,7 @@ impl Srv {
     }
 
     pub fn id(&self) -> String {
-        self.id.clone().unwrap_or_else(|| self.name.clone())
+        self.server_id.clone().unwrap_or_else(|| self.name.clone())
     }
 
     /// `ds-2 (ds-2.example.com)`, or the name alone.
@@ -50,7 +40,7 @@ impl Srv {
 /// The reinitialize command(s) for `base_dn`, run against `source` (a server
 /// with good data), initializing `target`. Without a version: the 7.1+ and
 /// the 6.x shapes.
-pub fn reinit(base_dn: &str, source: &Srv, target: &Srv) -> Vec<String> {
+pub fn reinit(base_dn: &str, source: &TopoServer, target: &TopoServer) -> Vec<String> {
     let truststore = source.truststore.clone().unwrap_or_else(|| "<truststore path>".into());
     let ds7 = |pw_flag: &str| {
         format!(
@@ -95,15 +85,15 @@ pub fn exchange_messages_a_day(sites: u64, activations: u64) -> u64 {
 mod tests {
     use super::*;
 
-    fn srv(name: &str, version: Option<&str>) -> Srv {
-        Srv {
+    fn srv(name: &str, version: Option<&str>) -> TopoServer {
+        TopoServer {
             name: name.into(),
-            id: Some(name.into()),
+            server_id: Some(name.into()),
             host: Some(format!("{name}.example.com")),
             version: version.map(str::to_owned),
             admin_port: Some(4444),
             replication_port: Some(8989),
-            ..Srv::default()
+            ..TopoServer::default()
         }
     }
 

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use time::{Duration, OffsetDateTime};
 
-use crate::case::Case;
+use crate::case::{Case, TopoServer};
 use crate::catalog::{self, DS_CAUSES};
 use crate::dslog::{Kind, ServerLog};
-use crate::guidance::{connectivity, reinit, Srv};
+use crate::guidance::{connectivity, reinit};
 use crate::model::{Evidence, Verdict};
 use crate::probes::Probe;
 
@@ -30,7 +30,7 @@ impl Default for DsOptions {
 
 /// What the rules know of every server, by name.
 struct World<'a> {
-    srv: BTreeMap<String, Srv>,
+    srv: BTreeMap<String, TopoServer>,
     logs: BTreeMap<String, &'a ServerLog>,
     /// Server id (RS or DS) → server name.
     by_id: BTreeMap<String, String>,
@@ -42,8 +42,8 @@ impl World<'_> {
         self.by_id.get(id).cloned().unwrap_or_else(|| format!("RS({id})"))
     }
 
-    fn srv(&self, name: &str) -> Srv {
-        self.srv.get(name).cloned().unwrap_or_else(|| Srv { name: name.to_owned(), ..Srv::default() })
+    fn srv(&self, name: &str) -> TopoServer {
+        self.srv.get(name).cloned().unwrap_or_else(|| TopoServer { name: name.to_owned(), ..TopoServer::default() })
     }
 
     fn targets(&self, p: &Probe, name: &str) -> bool {
@@ -88,26 +88,15 @@ fn world<'a>(case: &Case, logs: &'a [ServerLog], probes: &'a [Probe]) -> World<'
     let mut w = World { srv: BTreeMap::new(), logs: BTreeMap::new(), by_id: BTreeMap::new(), probes };
     if let Some(t) = &case.topology {
         for s in t.servers.iter().filter(|s| s.flavor.as_deref().is_none_or(|f| f == "ds")) {
-            w.srv.insert(
-                s.name.clone(),
-                Srv {
-                    name: s.name.clone(),
-                    id: s.server_id.clone(),
-                    host: s.host.clone(),
-                    addresses: s.addresses.clone(),
-                    version: s.version.clone(),
-                    replication_port: s.replication_port,
-                    admin_port: s.admin_port,
-                    truststore: s.truststore.clone(),
-                },
-            );
+            w.srv.insert(s.name.clone(), s.clone());
         }
     }
     for l in logs.iter().filter(|l| l.has_logs()) {
         w.logs.insert(l.name.clone(), l);
-        let entry = w.srv.entry(l.name.clone()).or_insert_with(|| Srv { name: l.name.clone(), ..Srv::default() });
-        if entry.id.is_none() {
-            entry.id = l.own_rs_id().or_else(|| l.own_ds_id());
+        let entry =
+            w.srv.entry(l.name.clone()).or_insert_with(|| TopoServer { name: l.name.clone(), ..TopoServer::default() });
+        if entry.server_id.is_none() {
+            entry.server_id = l.own_rs_id().or_else(|| l.own_ds_id());
         }
         for e in &l.events {
             if let Kind::Listening { port, .. } = &e.kind {
@@ -118,7 +107,7 @@ fn world<'a>(case: &Case, logs: &'a [ServerLog], probes: &'a [Probe]) -> World<'
         }
     }
     for (name, s) in &w.srv {
-        if let Some(id) = &s.id {
+        if let Some(id) = &s.server_id {
             w.by_id.insert(id.clone(), name.clone());
         }
     }
@@ -362,7 +351,7 @@ fn unreachable(w: &World, a: &str, b: &str, domain: &str, events: &[LinkEvent], 
     out.push(v);
 }
 
-fn addresses(s: &Srv) -> String {
+fn addresses(s: &TopoServer) -> String {
     if s.addresses.is_empty() {
         "<its address>".into()
     } else {
@@ -375,7 +364,7 @@ fn cause(
     w: &World,
     server: &str,
     peer: &str,
-    p: &Srv,
+    p: &TopoServer,
     peer_alive: bool,
     peer_logged: bool,
 ) -> (&'static str, Vec<Evidence>, Option<String>) {
@@ -403,17 +392,17 @@ fn cause(
         }
     }
     found.sort_by_key(|(r, _, _)| *r);
-    match found.first() {
-        Some((rank, _, detail)) => {
-            let ev = found.iter().filter(|(r, _, _)| r == rank).filter_map(|(_, pr, _)| pr.evidence.clone()).collect();
-            (DS_CAUSES[*rank], ev, detail.clone())
-        }
-        // No probe tells. The accepting side's 105 lines can: a failed TLS
-        // handshake from the other server's address, with the error.
-        None if !tls_failures(w, server, peer).is_empty() => {
-            let lines = tls_failures(w, server, peer);
-            let detail = lines.first().map(|(_, e)| e.clone());
-            ("tls-handshake", lines.into_iter().map(|(ev, _)| ev).take(4).collect(), detail)
+    if let Some((rank, _, detail)) = found.first() {
+        let ev = found.iter().filter(|(r, _, _)| r == rank).filter_map(|(_, pr, _)| pr.evidence.clone()).collect();
+        return (DS_CAUSES[*rank], ev, detail.clone());
+    }
+    // No probe tells. The accepting side's 105 lines can: a failed TLS
+    // handshake from the other server's address, with the error.
+    let tls = tls_failures(w, server, peer);
+    match tls.first() {
+        Some((_, e)) => {
+            let detail = Some(e.clone());
+            ("tls-handshake", tls.into_iter().map(|(ev, _)| ev).take(4).collect(), detail)
         }
         // The remote's own log can still say it is down (stopped, or silent
         // since the failure); with no log of it, nothing does.
@@ -534,11 +523,11 @@ fn generation(w: &World, out: &mut Vec<Verdict>) {
             continue;
         }
         let t = w.srv(&target);
-        let source = Srv {
+        let source = TopoServer {
             name: "<a server with good data>".into(),
             host: Some("<host of a server with good data>".into()),
             version: t.version.clone(),
-            ..Srv::default()
+            ..TopoServer::default()
         };
         let mut v = Verdict::new("ds.generation-id-mismatch", catalog::severity("ds.generation-id-mismatch"))
             .with_subject(&[("server", &target), ("domain", &domain)]);

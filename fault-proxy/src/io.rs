@@ -27,16 +27,6 @@ pub async fn write_all(dst: &TcpStream, mut data: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads what is there (0: EOF). `None` when the readiness was spurious.
-pub async fn read_some(src: &TcpStream, buf: &mut [u8]) -> io::Result<Option<usize>> {
-    src.readable().await?;
-    match src.try_read(buf) {
-        Ok(n) => Ok(Some(n)),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 /// Reads what is there into `buf`'s spare room (at least `want` bytes of it).
 /// `Some(0)`: EOF; `None`: the readiness was spurious.
 pub async fn read_buf_some(src: &TcpStream, buf: &mut bytes::BytesMut, want: usize) -> io::Result<Option<usize>> {

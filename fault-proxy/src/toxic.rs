@@ -346,10 +346,6 @@ impl Toxic {
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
-
-    pub fn schedule_or_always(&self) -> Schedule {
-        self.schedule.clone().unwrap_or_default()
-    }
 }
 
 fn stream_name(s: Stream) -> &'static str {

@@ -140,8 +140,9 @@ async fn latency_is_from_each_chunks_arrival_not_cumulative() {
     assert_eq!(got, (0..10).collect::<Vec<u8>>());
     let took = t.elapsed();
     assert!(took >= Duration::from_millis(100), "{took:?}");
-    // Sequential delays would need ≥ 10 × 100 ms.
-    assert!(took < Duration::from_millis(900), "latency added up: {took:?}");
+    // Not a speed check: delays applied one after another would need at
+    // least 10 × 100 ms, so anything under that shows they overlap.
+    assert!(took < Duration::from_millis(1000), "latency added up: {took:?}");
     server.shutdown().await;
 }
 
