@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
+use crate::ds::mesh::Mesh;
 use crate::error::HarnessError;
-use crate::mesh::Mesh;
 
 #[derive(Debug, Serialize)]
 struct CaseTopology {

@@ -15,8 +15,8 @@ use time::format_description::FormatItem;
 use time::{OffsetDateTime, UtcOffset};
 use tokio::sync::watch;
 
-use crate::catalog::{Dialect, MsgDef};
 use crate::clock::VirtualClock;
+use crate::ds::catalog::{Dialect, MsgDef};
 
 const STAMP: &[FormatItem<'static>] = time::macros::format_description!(
     "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
@@ -176,7 +176,7 @@ impl LogBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog;
+    use crate::ds::catalog;
 
     #[test]
     fn lines_have_the_product_format_and_zone() {

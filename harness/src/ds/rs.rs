@@ -13,12 +13,12 @@ use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-use crate::catalog::{self, Dialect};
+use super::catalog::{self, Dialect};
+use super::node::{LinkInfo, Node, PeerSlot, SlotState};
+use super::session::{self, readable_address, Conn, RecvError};
+use super::{ds_handler, rs_link};
 use crate::hostmap::split_host_port;
-use crate::node::{LinkInfo, Node, PeerSlot, SlotState};
-use crate::session::{self, readable_address, Conn, RecvError};
 use crate::wire::{self, ReplMsg, ReplServerStart, StartHeader, Topology};
-use crate::{link, rs_ds};
 
 const LINK_QUEUE: usize = 256;
 
@@ -64,7 +64,7 @@ async fn inbound(node: Arc<Node>, stream: TcpStream, peer: SocketAddr) {
         r = session::recv(&mut conn, node.handshake_timeout()) => r,
     };
     match first {
-        Ok(ReplMsg::ServerStart(start)) => rs_ds::accept(node, conn, remote, start).await,
+        Ok(ReplMsg::ServerStart(start)) => ds_handler::accept(node, conn, remote, start).await,
         Ok(ReplMsg::ReplServerStart(start)) => accept_rs(node, conn, remote, start).await,
         Ok(other) => {
             if node.log.dialect() == Dialect::Modern {
@@ -183,7 +183,7 @@ async fn accept_rs(node: Arc<Node>, mut conn: Conn, remote: String, start: ReplS
     if !promote(&node, &start.base_dn, &start.server_url, token, info) {
         return session::close_cleanly(conn, timeout).await;
     }
-    link::run_rs_link(node, conn, start.base_dn, start.server_url, token, start.server_id, remote, rx).await;
+    rs_link::run_rs_link(node, conn, start.base_dn, start.server_url, token, start.server_id, remote, rx).await;
 }
 
 /// Marks a slot connected if it is still ours.
@@ -315,5 +315,5 @@ async fn connect_rs(node: Arc<Node>, base_dn: String, peer_url: String, token: u
     if !promote(&node, &base_dn, &peer_url, token, info) {
         return session::close_cleanly(conn, node.handshake_timeout()).await;
     }
-    link::run_rs_link(node, conn, base_dn, peer_url, token, reply.server_id, remote, rx).await;
+    rs_link::run_rs_link(node, conn, base_dn, peer_url, token, reply.server_id, remote, rx).await;
 }

@@ -16,12 +16,12 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::ack::Unacked;
-use crate::catalog;
+use super::catalog;
+use super::node::{Node, SlotState};
+use super::rs;
+use super::session::{self, Conn};
+use super::unacked::Unacked;
 use crate::error::WireError;
-use crate::node::{Node, SlotState};
-use crate::rs;
-use crate::session::{self, Conn};
 use crate::wire::{ReplMsg, Update};
 
 /// How a link ended.

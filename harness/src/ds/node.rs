@@ -2,7 +2,7 @@
 //!
 //! A [`Node`] lives from a start to the matching stop or kill; a restart makes
 //! a new one. What outlives it (logs, bound ports, generation ids, which are
-//! on disk in the real product) belongs to [`crate::server::Server`].
+//! on disk in the real product) belongs to [`super::server::Server`].
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,8 +15,8 @@ use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::config::{ServerConfig, Timings};
 use crate::clock::VirtualClock;
-use crate::config::{ServerConfig, Timings};
 use crate::hostmap::HostMap;
 use crate::logbook::LogBook;
 use crate::wire::ReplMsg;

@@ -12,11 +12,11 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 
+use super::config::{domains_for, ServerConfig, Timings, Version};
+use super::server::{Bound, Server, Shared};
 use crate::clock::VirtualClock;
-use crate::config::{domains_for, ServerConfig, Timings, Version};
 use crate::error::HarnessError;
 use crate::hostmap::{HostEntry, HostMap};
-use crate::server::{Bound, Server, Shared};
 use crate::wire;
 
 /// What to bring up.

@@ -14,11 +14,11 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::ack::Unacked;
-use crate::catalog;
-use crate::link::{self, End};
-use crate::node::{LinkInfo, Node};
-use crate::session::{self, Conn};
+use super::catalog;
+use super::node::{LinkInfo, Node};
+use super::rs_link::{self, End};
+use super::session::{self, Conn};
+use super::unacked::Unacked;
 use crate::wire::{self, ReplMsg, ReplServerStartDs, ServerStart, StartHeader, Topology};
 
 const DS_QUEUE: usize = 256;
@@ -126,7 +126,7 @@ async fn run(
 ) {
     let link_timeout = node.real(node.timings.link_timeout);
     let mut unacked = Unacked::default();
-    let mut watchdog = tokio::time::interval(link::watchdog_period(link_timeout));
+    let mut watchdog = tokio::time::interval(rs_link::watchdog_period(link_timeout));
     let heartbeats = !ds.heartbeat.is_zero();
     let mut beat = tokio::time::interval(if heartbeats { ds.heartbeat } else { Duration::from_secs(3600) });
     let mut last_sent = Instant::now();
@@ -137,10 +137,10 @@ async fn run(
             tokio::select! {
                 biased;
                 _ = node.cancel.cancelled() => break End::Stopping,
-                frame = conn.next() => match link::received(frame) {
+                frame = conn.next() => match rs_link::received(frame) {
                     Err(end) => break end,
                     Ok(ReplMsg::Window { num_ack }) => unacked.acked(num_ack),
-                    Ok(msg @ ReplMsg::CtHeartbeat { .. }) => link::forward_to_peers(&node, &base_dn, &msg),
+                    Ok(msg @ ReplMsg::CtHeartbeat { .. }) => rs_link::forward_to_peers(&node, &base_dn, &msg),
                     Ok(ReplMsg::Update(u)) => {
                         let rs_gen = node.rs_generation(&base_dn);
                         if rs_gen > 0 && ds.generation > 0 && rs_gen != ds.generation {
@@ -149,7 +149,7 @@ async fn run(
                                 &[&node.id(), &u.csn, &base_dn, &ds.id, &ds.remote, &ds.generation, &rs_gen],
                             );
                         } else {
-                            link::forward_to_peers(&node, &base_dn, &ReplMsg::Update(u));
+                            rs_link::forward_to_peers(&node, &base_dn, &ReplMsg::Update(u));
                         }
                     }
                     Ok(_) => {}
@@ -185,7 +185,7 @@ async fn run(
         }
     }
     node.notify();
-    link::finish(&node, conn, end, |node, end| match end {
+    rs_link::finish(&node, conn, end, |node, end| match end {
         End::Failed => node.log.emit(&catalog::DS_BADLY_DISCONNECTED, &[&node.id(), &ds.id, &ds.remote, &base_dn]),
         End::Reader(why) => {
             let who = format!("Directory server DS({}) for domain \"{base_dn}\" at {}", ds.id, ds.remote);

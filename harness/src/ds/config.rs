@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use time::UtcOffset;
 
-use crate::catalog::Dialect;
+use super::catalog::Dialect;
 use crate::error::HarnessError;
 
 /// A product version such as `2.6`, `6.5.3` or `7.1`.

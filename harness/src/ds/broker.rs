@@ -14,10 +14,10 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::catalog;
+use super::catalog;
+use super::node::Node;
+use super::session::{self, readable_address, Conn};
 use crate::hostmap::split_host_port;
-use crate::node::Node;
-use crate::session::{self, readable_address, Conn};
 use crate::wire::{self, ReplMsg, ServerStart, StartHeader, StartSession, Update};
 
 /// What the harness asks of a running DS domain.

@@ -13,15 +13,15 @@ use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify};
 
-use crate::catalog;
+use super::broker::{self, DsCommand};
+use super::catalog;
+use super::config::{ServerConfig, Timings};
+use super::node::{Generations, LinkView, Node, SlotState};
+use super::rs;
 use crate::clock::VirtualClock;
-use crate::config::{ServerConfig, Timings};
-use crate::ds::{self, DsCommand};
 use crate::error::HarnessError;
 use crate::hostmap::HostMap;
 use crate::logbook::LogBook;
-use crate::node::{Generations, LinkView, Node, SlotState};
-use crate::rs;
 
 /// Why the real product's shutdown hook says it stops.
 const SHUTDOWN_CLASS: &str = "org.opends.server.core.DirectoryServer$DirectoryServerShutdownHook";
@@ -208,7 +208,7 @@ impl Server {
             for d in &cfg.domains {
                 let (tx, rx) = mpsc::channel(64);
                 ds_cmds.insert(d.base_dn.clone(), tx);
-                node.tracker.spawn(ds::run_domain(node.clone(), d.base_dn.clone(), rx));
+                node.tracker.spawn(broker::run_domain(node.clone(), d.base_dn.clone(), rx));
             }
         }
         self.log.emit(&catalog::DIRECTORY_SERVER_STARTED, &[]);
