@@ -54,6 +54,18 @@ mod tests {
     }
 
     #[test]
+    fn out_of_range_numbers_in_the_file_name_the_entry_and_field() {
+        let err = parse(r#"[{"name":"a","upstream":"x:1","toxics":[{"type":"latency","attributes":{"latency":-4}}]}]"#)
+            .expect_err("negative");
+        assert_eq!(err, "proxy #1 (a): attributes.latency: -4 is negative: it must be 0 or more");
+        let err = parse(
+            r#"[{"name":"b","upstream":"x:1","toxics":[{"type":"drop","attributes":{"new_conections":false}}]}]"#,
+        )
+        .expect_err("misspelt");
+        assert!(err.starts_with("proxy #1 (b): attributes.new_conections: unknown key"), "{err}");
+    }
+
+    #[test]
     fn toxics_in_the_file_are_kept() {
         let specs = parse(r#"[{"name":"a","listen":"127.0.0.1:0","upstream":"127.0.0.1:9","toxics":[{"type":"latency","attributes":{"latency":5}}]}]"#)
             .expect("valid");

@@ -1,5 +1,7 @@
 //! The proxy's error type; each variant knows its HTTP status and the message
-//! Toxiproxy would give.
+//! Toxiproxy would give. [`FieldError`] names the field of a toxic that is
+//! refused, so the API, the config file and the scenario files that embed
+//! toxics all say the same thing.
 
 use std::net::SocketAddr;
 
@@ -7,6 +9,9 @@ use std::net::SocketAddr;
 pub enum ProxyError {
     #[error("{0}")]
     BadRequest(String),
+    /// A field of a toxic is out of its bounds, unknown or malformed.
+    #[error("{0}")]
+    Invalid(#[from] FieldError),
     #[error("missing required field: {0}")]
     MissingField(&'static str),
     #[error("proxy not found")]
@@ -31,11 +36,52 @@ impl ProxyError {
     /// The HTTP status Toxiproxy answers with.
     pub fn status(&self) -> u16 {
         match self {
-            ProxyError::BadRequest(_) | ProxyError::MissingField(_) | ProxyError::Config { .. } => 400,
+            ProxyError::BadRequest(_)
+            | ProxyError::Invalid(_)
+            | ProxyError::MissingField(_)
+            | ProxyError::Config { .. } => 400,
             ProxyError::ProxyNotFound | ProxyError::ToxicNotFound => 404,
             ProxyError::ProxyExists | ProxyError::ToxicExists => 409,
             ProxyError::UserAgent => 403,
             ProxyError::Listen { .. } | ProxyError::NotLoopback { .. } => 500,
         }
+    }
+}
+
+/// A refused field of a toxic. `field` is its path in the toxic's JSON
+/// (`attributes.latency`, `schedule.flap.on_ms`, `target.client`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    /// A number above the field's bound (see [`crate::bounds`]).
+    #[error("{field}: {value} is out of range: at most {max} ({what})")]
+    TooLarge { field: String, value: String, max: u64, what: &'static str },
+    /// A negative number where only 0 or more makes sense.
+    #[error("{field}: {value} is negative: it must be 0 or more")]
+    Negative { field: String, value: String },
+    /// A value of the wrong JSON type (a string for a number, a fraction for a whole number …).
+    #[error("{field}: expected {expected}, got {got}")]
+    WrongType { field: String, expected: &'static str, got: String },
+    /// A key the object does not have (a misspelt attribute, say).
+    #[error("{field}: unknown key ({known})")]
+    UnknownKey { field: String, known: String },
+    /// A value of the right type that still makes no sense.
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+}
+
+impl FieldError {
+    /// The path of the refused field.
+    pub fn field(&self) -> &str {
+        match self {
+            FieldError::TooLarge { field, .. }
+            | FieldError::Negative { field, .. }
+            | FieldError::WrongType { field, .. }
+            | FieldError::UnknownKey { field, .. }
+            | FieldError::Invalid { field, .. } => field,
+        }
+    }
+
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
+        FieldError::Invalid { field: field.into(), reason: reason.into() }
     }
 }

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::toxic::{Cidr, Direction, Kind, Toxic};
+use crate::error::FieldError;
+use crate::target::Cidr;
+use crate::toxic::{Direction, Kind, Toxic};
 
 /// One toxic as installed on a proxy.
 #[derive(Debug)]
@@ -28,9 +30,13 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(toxic: Toxic, version: u64) -> Self {
-        let cidr = toxic.target.compile().ok().flatten();
-        Self { toxic, since: Instant::now(), version, cidr }
+    /// Checks the toxic ([`Toxic::validate`]) and compiles its target: a
+    /// toxic whose target does not parse is refused, never installed as one
+    /// that touches every connection.
+    pub fn new(toxic: Toxic, version: u64) -> Result<Self, FieldError> {
+        toxic.validate()?;
+        let cidr = toxic.target.compile()?;
+        Ok(Self { toxic, since: Instant::now(), version, cidr })
     }
 
     /// Is the schedule on now?
@@ -84,13 +90,16 @@ impl Rng {
         splitmix(self.0)
     }
 
-    /// Uniform in [-spread, +spread].
+    /// Uniform in [-spread, +spread] (`spread` capped at `i64::MAX / 2`,
+    /// far past any bound a toxic may have).
     pub fn spread(&mut self, spread: u64) -> i64 {
+        let spread = spread.min(u64::MAX / 4);
         if spread == 0 {
             return 0;
         }
-        let span = spread.saturating_mul(2).saturating_add(1);
-        (self.next_u64() % span) as i64 - spread as i64
+        let span = spread * 2 + 1;
+        let x = i128::from(self.next_u64() % span) - i128::from(spread);
+        i64::try_from(x).unwrap_or(0)
     }
 }
 
@@ -195,10 +204,10 @@ impl FaultSet {
                 Kind::Noop {} => continue,
                 Kind::Latency { latency, jitter } => {
                     let (l, j) = a.latency.unwrap_or((0, 0));
-                    a.latency = Some((l + latency, j + jitter));
+                    a.latency = Some((l.saturating_add(*latency), j.saturating_add(*jitter)));
                 }
                 Kind::Bandwidth { rate } => a.bandwidth = Some(a.bandwidth.map_or(*rate, |r| r.min(*rate))),
-                Kind::SlowClose { delay } => a.slow_close = Some(a.slow_close.unwrap_or(0) + delay),
+                Kind::SlowClose { delay } => a.slow_close = Some(a.slow_close.unwrap_or(0).saturating_add(*delay)),
                 Kind::Timeout { timeout } => a.timeout = Some((e.toxic.name.clone(), *timeout)),
                 Kind::ResetPeer { timeout } => a.reset_peer = Some(*timeout),
                 Kind::Slicer { average_size, size_variation, delay } => {
@@ -230,7 +239,7 @@ impl FaultSet {
             .filter_map(|e| {
                 let s = e.toxic.schedule.as_ref()?;
                 let elapsed = now.saturating_duration_since(e.since);
-                s.next_change(elapsed).map(|d| e.since + d)
+                s.next_change(elapsed).and_then(|d| e.since.checked_add(d))
             })
             .min()
     }
@@ -247,7 +256,7 @@ pub async fn sleep_until_opt(at: Option<Instant>) {
 /// Sleeps until just past a schedule change at `at` (so the change is seen
 /// as made), or forever.
 pub async fn until_change(at: Option<Instant>) {
-    sleep_until_opt(at.map(|a| a + Duration::from_millis(1))).await
+    sleep_until_opt(at.and_then(|a| a.checked_add(Duration::from_millis(1)))).await
 }
 
 #[cfg(test)]
@@ -260,7 +269,10 @@ mod tests {
             generation: 1,
             enabled: true,
             seed: 7,
-            entries: toxics.iter().map(|t| Arc::new(Entry::new(Toxic::from_json(t).expect("toxic"), 1))).collect(),
+            entries: toxics
+                .iter()
+                .map(|t| Arc::new(Entry::new(Toxic::from_json(t).expect("toxic"), 1).expect("valid")))
+                .collect(),
         }
     }
 
@@ -303,5 +315,44 @@ mod tests {
         let up = s.active(1, c, Direction::Upstream, Instant::now());
         assert_eq!(up.bandwidth, Some(100));
         assert!(up.latency.is_none());
+    }
+
+    /// Entries built past the parser's bounds (as a library caller could
+    /// before `validate`): sums saturate instead of panicking in debug and
+    /// wrapping in release, and a change beyond any instant never comes.
+    #[test]
+    fn regression_two_latencies_whose_sum_overflows_saturate() {
+        let mut s = set(&[]);
+        for (name, latency) in [("a", u64::MAX / 2 + 1), ("b", u64::MAX / 2 + 1)] {
+            let t = Toxic::from_json(&json!({"type": "latency", "name": name})).expect("toxic");
+            let t = Toxic { kind: Kind::Latency { latency, jitter: u64::MAX }, ..t };
+            s.entries.push(Arc::new(Entry { toxic: t, since: Instant::now(), version: 1, cidr: None }));
+        }
+        let c: SocketAddr = "127.0.0.1:1".parse().expect("a");
+        let a = s.active(1, c, Direction::Downstream, Instant::now());
+        assert_eq!(a.latency, Some((u64::MAX, u64::MAX)));
+        let mut rng = Rng::new(1, 1, Direction::Downstream);
+        for _ in 0..100 {
+            let d = rng.spread(u64::MAX);
+            assert!(d.unsigned_abs() <= u64::MAX / 4, "{d}");
+        }
+        let mut flap = Toxic::from_json(&json!({"type": "drop"})).expect("toxic");
+        flap.schedule = Some(crate::schedule::Schedule {
+            start_after_ms: 0,
+            duration_ms: None,
+            flap: Some(crate::schedule::Flap { on_ms: u64::MAX, off_ms: u64::MAX, count: None }),
+        });
+        s.entries.push(Arc::new(Entry { toxic: flap, since: Instant::now(), version: 1, cidr: None }));
+        let now = Instant::now();
+        assert_eq!(s.listen_mode(now), ListenMode::Blackhole);
+        assert!(s.next_change(now).is_none_or(|at| at > now), "no panic, nothing in the past");
+    }
+
+    #[test]
+    fn regression_bad_target_is_refused_not_dropped() {
+        let mut t = Toxic::from_json(&json!({"type": "reject"})).expect("toxic");
+        t.target.client = Some("127.0.0.300".into());
+        let e = Entry::new(t, 1).expect_err("a bad CIDR would have matched every client");
+        assert_eq!(e.field(), "target.client");
     }
 }

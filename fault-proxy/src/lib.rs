@@ -6,6 +6,8 @@
 //!
 //! Code map:
 //! - [`toxic`]: faults as plain data (the API's, the config file's and the library's types).
+//! - [`bounds`]: the bounds of every number a toxic takes, checked before parsing.
+//! - [`target`]: which connections a toxic touches (client CIDR, ports, one connection).
 //! - [`schedule`]: faults on a timeline (offset, duration, flap).
 //! - [`faults`]: a proxy's faults as one snapshot; what they mean for a listener,
 //!   a new connection and a direction; seeded draws.
@@ -33,6 +35,7 @@
 //! ```
 
 pub mod api;
+pub mod bounds;
 pub mod config;
 pub mod conn;
 pub mod error;
@@ -42,9 +45,11 @@ pub mod proxy;
 mod pump;
 pub mod schedule;
 pub mod server;
+pub mod target;
 pub mod toxic;
 
-pub use error::ProxyError;
+pub use error::{FieldError, ProxyError};
 pub use proxy::Counters;
 pub use server::{Options, Proxy, ProxyServer, ProxySpec};
-pub use toxic::{Direction, Kind, Stream, Target, Toxic};
+pub use target::Target;
+pub use toxic::{Direction, Kind, Stream, Toxic};

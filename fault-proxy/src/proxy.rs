@@ -202,7 +202,7 @@ impl ProxyInner {
                 return Err(ProxyError::ToxicExists);
             }
             let v = self.next_version.fetch_add(1, Ordering::SeqCst);
-            toxics.push(Arc::new(Entry::new(toxic.clone(), v)));
+            toxics.push(Arc::new(Entry::new(toxic.clone(), v)?));
         }
         self.publish();
         Ok(toxic)
@@ -213,7 +213,7 @@ impl ProxyInner {
             let mut toxics = lock(&self.toxics);
             let slot = toxics.iter_mut().find(|e| e.toxic.name == toxic.name).ok_or(ProxyError::ToxicNotFound)?;
             let v = self.next_version.fetch_add(1, Ordering::SeqCst);
-            *slot = Arc::new(Entry::new(toxic.clone(), v));
+            *slot = Arc::new(Entry::new(toxic.clone(), v)?);
         }
         self.publish();
         Ok(toxic)

@@ -218,7 +218,7 @@ impl Pump<'_> {
             let can_read = !eof && !act.stop_reading && pending_bytes < MAX_PENDING && !close_after_flush && !overdue;
             // A timeout toxic closes at its deadline, traffic or not.
             let timeout_at = match (&act.timeout, &timeout_since) {
-                (Some((_, ms)), Some((_, since))) if *ms > 0 => Some(*since + Duration::from_millis(*ms)),
+                (Some((_, ms)), Some((_, since))) if *ms > 0 => since.checked_add(Duration::from_millis(*ms)),
                 _ => None,
             };
             tokio::select! {
@@ -244,19 +244,19 @@ impl Pump<'_> {
                         }
                         let mut n = n;
                         if let (Some((_, limit)), Some((_, base))) = (&act.limit_data, &limit_base) {
-                            let allowed = (base + limit).saturating_sub(accepted) as usize;
+                            let allowed = usize::try_from(base.saturating_add(*limit).saturating_sub(accepted)).unwrap_or(usize::MAX);
                             if n >= allowed {
                                 n = allowed;
                                 close_after_flush = true;
                             }
                         }
                         if n > 0 {
-                            accepted += n as u64;
-                            let mut at = Instant::now();
-                            if let Some((latency, jitter)) = act.latency {
-                                let ms = (latency as i64 + rng.spread(jitter)).max(0) as u64;
-                                at += Duration::from_millis(ms);
-                            }
+                            accepted = accepted.saturating_add(n as u64);
+                            let now = Instant::now();
+                            let at = match act.latency {
+                                Some((latency, jitter)) => delay_from(now, latency, rng.spread(jitter)),
+                                None => now,
+                            };
                             // Never overtake an earlier chunk.
                             let due = at.max(last_due);
                             last_due = due;
@@ -291,7 +291,7 @@ impl Pump<'_> {
                 if !first && delay_us > 0 {
                     self.pause(Duration::from_micros(delay_us)).await?;
                 }
-                let size = (avg as i64 + rng.spread(var)).max(1) as usize;
+                let size = usize::try_from(offset(avg, rng.spread(var)).max(1)).unwrap_or(usize::MAX);
                 take = take.min(size);
             }
             if let Some(rate) = act.bandwidth.filter(|r| *r > 0) {
@@ -320,6 +320,20 @@ impl Pump<'_> {
             _ = tokio::time::sleep(d) => Ok(()),
         }
     }
+}
+
+/// `base` moved by a signed `spread`, not below 0 and without overflow.
+fn offset(base: u64, spread: i64) -> u64 {
+    if spread >= 0 {
+        base.saturating_add(spread.unsigned_abs())
+    } else {
+        base.saturating_sub(spread.unsigned_abs())
+    }
+}
+
+/// When a chunk that arrived at `now` is due under `latency` ± jitter ms.
+fn delay_from(now: Instant, latency: u64, spread: i64) -> Instant {
+    now.checked_add(Duration::from_millis(offset(latency, spread))).unwrap_or(now + Duration::from_secs(86_400 * 365))
 }
 
 fn reset_for(e: io::Error) -> End {

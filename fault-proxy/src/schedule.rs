@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ProxyError;
+use crate::error::FieldError;
 
 /// On for `on_ms`, off for `off_ms`, `count` times (forever when absent).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,15 +32,15 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    pub fn validate(&self) -> Result<(), ProxyError> {
+    /// The checks numbers alone cannot make (the bounds are
+    /// [`crate::bounds::check_schedule`]'s).
+    pub fn validate(&self) -> Result<(), FieldError> {
         if let Some(f) = &self.flap {
             if f.on_ms == 0 {
-                return Err(ProxyError::BadRequest("bad request body: schedule.flap.on_ms must be above 0".into()));
+                return Err(FieldError::invalid("schedule.flap.on_ms", "must be above 0"));
             }
             if self.duration_ms.is_some() {
-                return Err(ProxyError::BadRequest(
-                    "bad request body: schedule takes duration_ms or flap, not both".into(),
-                ));
+                return Err(FieldError::invalid("schedule", "takes duration_ms or flap, not both"));
             }
         }
         Ok(())
@@ -48,45 +48,57 @@ impl Schedule {
 
     /// Is the fault on `elapsed` after it was added?
     pub fn active(&self, elapsed: Duration) -> bool {
-        let start = Duration::from_millis(self.start_after_ms);
-        let Some(t) = elapsed.checked_sub(start) else { return false };
+        let Some(t) = millis(elapsed).checked_sub(self.start_after_ms) else { return false };
         match (&self.flap, self.duration_ms) {
             (Some(f), _) => {
-                let cycle = f.on_ms + f.off_ms;
-                let t = t.as_millis() as u64;
-                let k = t / cycle.max(1);
-                if f.count.is_some_and(|n| k >= n) {
+                let cycle = f.cycle();
+                if f.count.is_some_and(|n| t / cycle >= n) {
                     return false;
                 }
-                t % cycle.max(1) < f.on_ms
+                t % cycle < f.on_ms
             }
-            (None, Some(d)) => t < Duration::from_millis(d),
+            (None, Some(d)) => t < d,
             (None, None) => true,
         }
     }
 
     /// The next moment, after `elapsed`, at which `active` changes (if ever).
+    /// Saturates rather than overflows: a change beyond `u64::MAX` ms never comes.
     pub fn next_change(&self, elapsed: Duration) -> Option<Duration> {
-        let start = Duration::from_millis(self.start_after_ms);
-        if elapsed < start {
-            return Some(start);
-        }
-        let t = (elapsed - start).as_millis() as u64;
-        match (&self.flap, self.duration_ms) {
+        let start = self.start_after_ms;
+        let now = millis(elapsed);
+        let Some(t) = now.checked_sub(start) else { return Some(Duration::from_millis(start)) };
+        let next = match (&self.flap, self.duration_ms) {
             (Some(f), _) => {
-                let cycle = (f.on_ms + f.off_ms).max(1);
+                let cycle = f.cycle();
                 let k = t / cycle;
                 if f.count.is_some_and(|n| k >= n) {
                     return None;
                 }
-                let in_cycle = t % cycle;
-                let next = if in_cycle < f.on_ms { k * cycle + f.on_ms } else { (k + 1) * cycle };
-                Some(start + Duration::from_millis(next.max(t + 1)))
+                let cycle_start = k.checked_mul(cycle)?;
+                let next = if t % cycle < f.on_ms {
+                    cycle_start.checked_add(f.on_ms)?
+                } else {
+                    cycle_start.checked_add(cycle)?
+                };
+                next.max(t.checked_add(1)?)
             }
-            (None, Some(d)) if t < d => Some(start + Duration::from_millis(d)),
-            _ => None,
-        }
+            (None, Some(d)) if t < d => d,
+            _ => return None,
+        };
+        start.checked_add(next).map(Duration::from_millis)
     }
+}
+
+impl Flap {
+    /// One on-and-off cycle in ms (at least 1; saturating).
+    fn cycle(&self) -> u64 {
+        self.on_ms.saturating_add(self.off_ms).max(1)
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -128,5 +140,25 @@ mod tests {
         let s = Schedule::default();
         assert!(s.active(ms(0)) && s.active(ms(1_000_000)));
         assert_eq!(s.next_change(ms(0)), None);
+    }
+
+    /// Built in code, past the bounds the parser enforces: no panic, no wrap
+    /// (`on_ms + off_ms` overflowed and killed the listener task in debug).
+    #[test]
+    fn regression_flap_periods_that_overflow_do_not_panic() {
+        let s = Schedule {
+            start_after_ms: u64::MAX,
+            duration_ms: None,
+            flap: Some(Flap { on_ms: u64::MAX, off_ms: u64::MAX, count: None }),
+        };
+        assert!(!s.active(ms(0)) && s.active(Duration::MAX));
+        assert_eq!(s.next_change(ms(0)), Some(ms(u64::MAX)));
+        assert_eq!(s.next_change(Duration::MAX), None, "past u64::MAX ms nothing changes");
+        let s = Schedule { start_after_ms: 0, ..s };
+        assert!(s.active(ms(5)), "on for the first (saturated) half-cycle");
+        assert_eq!(s.next_change(ms(5)), Some(ms(u64::MAX)));
+        let d = Schedule { start_after_ms: u64::MAX - 1, duration_ms: Some(u64::MAX), flap: None };
+        assert!(d.active(ms(u64::MAX)));
+        assert_eq!(d.next_change(ms(u64::MAX)), None);
     }
 }

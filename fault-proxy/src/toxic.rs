@@ -6,14 +6,13 @@
 //! is on) and `target` (which connections it touches). Our own types `reject`,
 //! `drop` and `hold` also accept `"stream": "both"`, their default.
 
-use std::net::IpAddr;
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::ProxyError;
+use crate::bounds;
+use crate::error::{FieldError, ProxyError};
 use crate::schedule::Schedule;
+use crate::target::Target;
 
 /// Which way bytes flow: upstream = client → server, downstream = server → client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,84 +154,11 @@ pub const TYPES: &[&str] = &[
     "hold",
 ];
 
-/// Which connections a toxic touches (all given criteria must match).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Target {
-    /// A client address, or a CIDR block such as `127.0.0.0/24`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<String>,
-    /// Inclusive range of client ports, `[from, to]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_ports: Option<[u16; 2]>,
-    /// One listed connection, by the id `GET /proxies/{p}/connections` shows.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Option<u64>,
-}
-
-impl Target {
-    pub fn is_empty(&self) -> bool {
-        self.client.is_none() && self.client_ports.is_none() && self.connection.is_none()
-    }
-
-    /// Checks the target and returns its address matcher.
-    pub fn compile(&self) -> Result<Option<Cidr>, ProxyError> {
-        if let Some([a, b]) = self.client_ports {
-            if a > b {
-                return Err(ProxyError::BadRequest(format!("target.client_ports [{a}, {b}] is not a range")));
-            }
-        }
-        self.client.as_deref().map(Cidr::parse).transpose()
-    }
-
-    /// True when a connection from `client` with id `id` is targeted.
-    pub fn matches(&self, cidr: Option<&Cidr>, client: std::net::SocketAddr, id: u64) -> bool {
-        cidr.is_none_or(|c| c.contains(client.ip()))
-            && self.client_ports.is_none_or(|[a, b]| (a..=b).contains(&client.port()))
-            && self.connection.is_none_or(|c| c == id)
-    }
-}
-
-/// An address block.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cidr {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-impl Cidr {
-    pub fn parse(text: &str) -> Result<Cidr, ProxyError> {
-        let bad = || ProxyError::BadRequest(format!("target.client {text:?} is not an address or CIDR block"));
-        let (addr, prefix) = match text.split_once('/') {
-            Some((a, p)) => (a.parse::<IpAddr>().map_err(|_| bad())?, p.parse::<u8>().map_err(|_| bad())?),
-            None => {
-                let a = text.parse::<IpAddr>().map_err(|_| bad())?;
-                (a, if a.is_ipv4() { 32 } else { 128 })
-            }
-        };
-        if prefix > if addr.is_ipv4() { 32 } else { 128 } {
-            return Err(bad());
-        }
-        Ok(Cidr { addr, prefix })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, ip) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => {
-                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(self.prefix)) };
-                u32::from(a) & mask == u32::from(b) & mask
-            }
-            (IpAddr::V6(a), IpAddr::V6(b)) => {
-                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(self.prefix)) };
-                u128::from(a) & mask == u128::from(b) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-/// A toxic as stored and shown.
+/// A toxic as stored and shown. Deserializing one (from JSON, TOML …) runs
+/// [`Toxic::from_json`]: Toxiproxy's defaults, then every check of
+/// [`crate::bounds`], so a bad value is an error naming its field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Value")]
 pub struct Toxic {
     pub name: String,
     #[serde(flatten)]
@@ -245,25 +171,43 @@ pub struct Toxic {
     pub target: Target,
 }
 
+impl TryFrom<Value> for Toxic {
+    type Error = ProxyError;
+
+    fn try_from(v: Value) -> Result<Toxic, ProxyError> {
+        Toxic::from_json(&v)
+    }
+}
+
 fn bad_body(e: impl std::fmt::Display) -> ProxyError {
     ProxyError::BadRequest(format!("bad request body: {e}"))
+}
+
+fn invalid_stream() -> ProxyError {
+    ProxyError::BadRequest("stream was invalid, can be either upstream or downstream".into())
 }
 
 impl Toxic {
     /// Builds a toxic from what a client sent, with Toxiproxy's defaults:
     /// stream `downstream` (`both` for our firewall types), toxicity 1,
-    /// name `TYPE_STREAM`, missing attributes 0. Unknown keys are ignored.
+    /// name `TYPE_STREAM`, missing attributes 0. Unknown keys at the top are
+    /// ignored, as Toxiproxy ignores them; inside `attributes`, `schedule`
+    /// and `target` they are refused. Every number is checked against its
+    /// bound ([`crate::bounds`]): a refusal is [`ProxyError::Invalid`] with
+    /// the [`FieldError`] naming the field.
     pub fn from_json(body: &Value) -> Result<Toxic, ProxyError> {
         let obj = body.as_object().ok_or_else(|| bad_body("expected a JSON object"))?;
         let type_name = obj.get("type").and_then(Value::as_str).unwrap_or_default();
         if !TYPES.contains(&type_name) {
             return Err(ProxyError::BadRequest("invalid toxic type".into()));
         }
+        let empty = Map::new();
         let attributes = match obj.get("attributes") {
-            None | Some(Value::Null) => Value::Object(Map::new()),
-            Some(a @ Value::Object(_)) => a.clone(),
+            None | Some(Value::Null) => &empty,
+            Some(Value::Object(a)) => a,
             Some(_) => return Err(bad_body("attributes must be an object")),
         };
+        bounds::check_attributes(type_name, attributes)?;
         let kind: Kind = serde_json::from_value(serde_json::json!({"type": type_name, "attributes": attributes}))
             .map_err(bad_body)?;
         let stream = match obj.get("stream") {
@@ -278,23 +222,14 @@ impl Toxic {
                 ("upstream", _) => Stream::Upstream,
                 ("downstream", _) => Stream::Downstream,
                 ("both", true) => Stream::Both,
-                _ => {
-                    return Err(ProxyError::BadRequest(
-                        "stream was invalid, can be either upstream or downstream".into(),
-                    ))
-                }
+                _ => return Err(invalid_stream()),
             },
-            Some(_) => {
-                return Err(ProxyError::BadRequest("stream was invalid, can be either upstream or downstream".into()))
-            }
+            Some(_) => return Err(invalid_stream()),
         };
         let toxicity = match obj.get("toxicity") {
             None | Some(Value::Null) => 1.0,
-            Some(v) => v.as_f64().ok_or_else(|| bad_body("toxicity must be a number"))?,
+            Some(v) => bounds::check_toxicity(v)?,
         };
-        if !(0.0..=1.0).contains(&toxicity) {
-            return Err(bad_body(format!("toxicity {toxicity} is not between 0 and 1")));
-        }
         let name = match obj.get("name").and_then(Value::as_str) {
             Some(n) if !n.is_empty() => n.to_owned(),
             _ => format!("{}_{}", type_name, stream_name(stream)),
@@ -302,6 +237,7 @@ impl Toxic {
         let schedule = match obj.get("schedule") {
             None | Some(Value::Null) => None,
             Some(s) => {
+                bounds::check_schedule(s)?;
                 Some(serde_json::from_value::<Schedule>(s.clone()).map_err(|e| bad_body(format!("schedule: {e}")))?)
             }
         };
@@ -310,17 +246,38 @@ impl Toxic {
         }
         let target = match obj.get("target") {
             None | Some(Value::Null) => Target::default(),
-            Some(t) => serde_json::from_value::<Target>(t.clone()).map_err(|e| bad_body(format!("target: {e}")))?,
+            Some(t) => {
+                bounds::check_target(t)?;
+                serde_json::from_value::<Target>(t.clone()).map_err(|e| bad_body(format!("target: {e}")))?
+            }
         };
         target.compile()?;
         Ok(Toxic { name, kind, stream, toxicity, schedule, target })
+    }
+
+    /// Checks a toxic built in code (not parsed) against the same bounds as
+    /// [`Toxic::from_json`]: the library refuses what the API refuses.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        let v = self.to_json();
+        let empty = Map::new();
+        bounds::check_attributes(self.kind.type_name(), v["attributes"].as_object().unwrap_or(&empty))?;
+        if !self.kind.is_firewall() && self.stream == Stream::Both {
+            return Err(FieldError::invalid("stream", "\"both\" is only for reject, drop and hold"));
+        }
+        bounds::check_toxicity(&v["toxicity"])?;
+        if let Some(s) = &self.schedule {
+            bounds::check_schedule(&v["schedule"])?;
+            s.validate()?;
+        }
+        self.target.compile()?;
+        Ok(())
     }
 
     /// Applies a partial update: attributes merged key by key, other given
     /// fields replaced, the type and name kept.
     pub fn merged(&self, patch: &Value) -> Result<Toxic, ProxyError> {
         let patch = patch.as_object().ok_or_else(|| bad_body("expected a JSON object"))?;
-        let mut current = serde_json::to_value(self).map_err(bad_body)?;
+        let mut current = self.to_json();
         let cur = current.as_object_mut().ok_or_else(|| bad_body("internal"))?;
         for (k, v) in patch {
             match k.as_str() {
@@ -354,11 +311,6 @@ fn stream_name(s: Stream) -> &'static str {
         Stream::Downstream => "downstream",
         Stream::Both => "both",
     }
-}
-
-/// Milliseconds as a duration.
-pub fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
 }
 
 #[cfg(test)]
@@ -396,7 +348,10 @@ mod tests {
             err(json!({"type": "latency", "stream": "sideways"})),
             "stream was invalid, can be either upstream or downstream"
         );
-        assert!(err(json!({"type": "latency", "attributes": {"latency": "slow"}})).starts_with("bad request body:"));
+        assert_eq!(
+            err(json!({"type": "latency", "attributes": {"latency": "slow"}})),
+            "attributes.latency: expected a whole number, got \"slow\""
+        );
         assert!(err(json!({"type": "latency", "toxicity": 2})).contains("between 0 and 1"));
         assert!(err(json!({"type": "drop", "target": {"client": "nope"}})).contains("not an address"));
         assert!(err(json!({"type": "drop", "target": {"client_ports": [9, 1]}})).contains("not a range"));
@@ -409,18 +364,5 @@ mod tests {
         assert_eq!(u.kind, Kind::Latency { latency: 300, jitter: 5 });
         assert_eq!(u.toxicity, 0.5);
         assert_eq!(u.name, t.name);
-    }
-
-    #[test]
-    fn cidr_targets() {
-        let c = Cidr::parse("127.0.0.0/24").expect("cidr");
-        assert!(c.contains("127.0.0.9".parse().expect("ip")));
-        assert!(!c.contains("127.0.1.9".parse().expect("ip")));
-        assert!(Cidr::parse("::1").expect("v6").contains("::1".parse().expect("ip")));
-        let t = Target { client: Some("127.0.0.2".into()), client_ports: Some([1000, 2000]), connection: None };
-        let cidr = t.compile().expect("ok");
-        assert!(t.matches(cidr.as_ref(), "127.0.0.2:1500".parse().expect("a"), 1));
-        assert!(!t.matches(cidr.as_ref(), "127.0.0.2:2500".parse().expect("a"), 1));
-        assert!(!t.matches(cidr.as_ref(), "127.0.0.3:1500".parse().expect("a"), 1));
     }
 }

@@ -10,7 +10,7 @@ use tower::ServiceExt;
 
 use crate::support::{connect, Echo};
 
-async fn call(server: &ProxyServer, method: Method, path: &str, body: Option<&str>) -> (StatusCode, Value) {
+pub async fn call(server: &ProxyServer, method: Method, path: &str, body: Option<&str>) -> (StatusCode, Value) {
     call_as(server, method, path, body, "toxiproxy-cli").await
 }
 

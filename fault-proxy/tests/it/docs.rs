@@ -33,10 +33,16 @@ fn blocks(md: &str) -> Vec<(String, String)> {
 fn every_documented_example_parses() {
     let md = std::fs::read_to_string(root().join("docs/fault-proxy.md")).expect("docs/fault-proxy.md");
     let mut seen = std::collections::BTreeMap::new();
+    let mut refusals = Vec::new();
     for (info, body) in blocks(&md) {
         let kind = match info.strip_prefix("json ") {
             Some(k) => k.to_owned(),
-            None => continue,
+            None => {
+                if info == "http refusals" {
+                    refusals.push(body);
+                }
+                continue;
+            }
         };
         let v: serde_json::Value =
             serde_json::from_str(&body).unwrap_or_else(|e| panic!("{info} block is not JSON: {e}\n{body}"));
@@ -66,6 +72,41 @@ fn every_documented_example_parses() {
     for k in ["proxy", "config", "connections"] {
         assert!(seen.contains_key(k), "no {k} example: {seen:?}");
     }
+    assert!(!refusals.is_empty(), "no refusal example");
+    refusals_answer_as_documented(&refusals);
+}
+
+/// Each `METHOD PATH BODY` line, followed by `STATUS BODY`, is what the API
+/// answers (a proxy `ldap` exists).
+fn refusals_answer_as_documented(blocks: &[String]) {
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let server = fault_proxy::ProxyServer::new(fault_proxy::Options::default());
+        server.create(ProxySpec::new("ldap", "127.0.0.1:0", "127.0.0.1:9")).await.expect("proxy");
+        let lines: Vec<&str> = blocks.iter().flat_map(|b| b.lines()).filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len() % 2, 0, "request and answer lines pair up: {lines:?}");
+        for pair in lines.chunks(2) {
+            let mut req = pair[0].splitn(3, ' ');
+            let (method, path, body) =
+                (req.next().expect("method"), req.next().expect("path"), req.next().unwrap_or(""));
+            let (status, want) = pair[1].split_once(' ').expect("STATUS BODY");
+            let request = axum::http::Request::builder()
+                .method(method)
+                .uri(path)
+                .body(Body::from(body.to_owned()))
+                .expect("request");
+            let resp = fault_proxy::api::app(server.clone()).oneshot(request).await.expect("response");
+            assert_eq!(resp.status().as_str(), status, "{}", pair[0]);
+            let got: serde_json::Value =
+                serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes()).expect("json");
+            let want: serde_json::Value = serde_json::from_str(want).expect("documented answer is JSON");
+            assert_eq!(got, want, "{}", pair[0]);
+        }
+        server.shutdown().await;
+    });
 }
 
 fn http(api: &str, path: &str) -> String {

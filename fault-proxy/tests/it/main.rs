@@ -1,6 +1,7 @@
 //! Integration tests of the fault proxy, on real loopback sockets.
 
 mod api;
+mod bad_input;
 mod bytes_exact;
 mod client;
 mod docs;
