@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::error::ProxyError;
-use crate::server::{ProxyServer, ProxySpec};
+use crate::registry::{ProxyServer, ProxySpec};
 use crate::toxic::Toxic;
 
 /// An error as Toxiproxy answers it.

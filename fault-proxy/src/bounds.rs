@@ -119,7 +119,7 @@ pub fn check_schedule(v: &Value) -> Result<(), FieldError> {
 }
 
 /// Checks a toxic's `target` object (`client`, `client_ports`, `connection`);
-/// the client address itself is parsed by [`crate::target::Cidr::parse`].
+/// the client address itself is parsed by `target::Cidr::parse`.
 pub fn check_target(v: &Value) -> Result<(), FieldError> {
     let obj = object("target", v)?;
     let known = "a target takes client, client_ports, connection";

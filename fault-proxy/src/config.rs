@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::ProxyError;
-use crate::server::ProxySpec;
+use crate::registry::ProxySpec;
 
 /// Reads a config file into proxy specs; errors name the file, and the line
 /// and column for JSON errors, or the entry for bad values.

@@ -4,21 +4,33 @@
 //! It depends on no other workspace crate and never learns the replication
 //! protocol: it moves opaque bytes.
 //!
-//! Code map:
-//! - [`toxic`]: faults as plain data (the API's, the config file's and the library's types).
+//! Words: a *toxic* is a fault as data, Toxiproxy's word, kept for what
+//! users write (the API, config and scenario files, [`Toxic`]); a *fault* is
+//! what a toxic does once installed on a proxy (`Proxy::add_fault`, the
+//! [`fault_set`] the pumps and listener read).
+//!
+//! Code map, data first, then the running proxy from the bottom up:
+//! - [`toxic`]: toxics as plain data (the API's, the config file's and the library's types).
 //! - [`bounds`]: the bounds of every number a toxic takes, checked before parsing.
 //! - [`target`]: which connections a toxic touches (client CIDR, ports, one connection).
-//! - [`schedule`]: faults on a timeline (offset, duration, flap).
-//! - [`faults`]: a proxy's faults as one snapshot; what they mean for a listener,
-//!   a new connection and a direction; seeded draws.
+//! - [`schedule`]: toxics on a timeline (offset, duration, flap).
+//! - [`error`]: the error types, with Toxiproxy's statuses and messages; [`FieldError`] names a refused field.
+//! - [`draw`]: seeded draws (toxicity, jitter, slice sizes).
+//! - [`fault_set`]: a proxy's installed toxics as one snapshot, and what they mean for a
+//!   listener, a new connection and a direction.
+//! - [`stats`]: byte counters, the connection listing, task counts (a leaf).
 //! - [`io`]: socket primitives: readiness I/O, half-close, reset, splice.
-//! - `pump`: one direction of one connection, applying the faults per chunk.
-//! - [`conn`]: one client connection: upstream dial, the two pumps, how it ends.
-//! - [`proxy`]: one proxy: listener (accept, reject, drop), toxics, counters.
-//! - [`server`]: the set of proxies: create, update, populate, reset; the library handle.
+//! - `pump`: one direction of one connection as a state struct, applying the faults per chunk.
+//! - `conn`: one client connection: upstream dial, the two pumps, how it ends.
+//! - `listener`: the accept loop (accept, reject, drop with backlog fillers).
+//! - `proxy`: one proxy's state: settings, toxics, counters; starts and stops its listener.
+//! - [`registry`]: the registry of proxies: create, update, populate, reset; the library handle.
+
 //! - [`api`]: the Toxiproxy-compatible HTTP API (`app(server) -> Router`).
 //! - [`config`]: the config file.
-//! - [`error`]: the error type, with Toxiproxy's statuses and messages.
+//!
+//! Spans: `proxy{name}` on each listener task, `conn{id,peer}` on each
+//! connection task under it.
 //!
 //! Library use, without HTTP:
 //! ```no_run
@@ -37,19 +49,23 @@
 pub mod api;
 pub mod bounds;
 pub mod config;
-pub mod conn;
+mod conn;
+pub mod draw;
 pub mod error;
-pub mod faults;
+pub mod fault_set;
 pub mod io;
-pub mod proxy;
+mod listener;
+
+mod proxy;
 mod pump;
+pub mod registry;
 pub mod schedule;
-pub mod server;
+pub mod stats;
 pub mod target;
 pub mod toxic;
 
 pub use error::{FieldError, ProxyError};
-pub use proxy::Counters;
-pub use server::{Options, Proxy, ProxyServer, ProxySpec};
+pub use registry::{Options, Proxy, ProxyServer, ProxySpec};
+pub use stats::{ConnView, Counters};
 pub use target::Target;
 pub use toxic::{Direction, Kind, Stream, Toxic};

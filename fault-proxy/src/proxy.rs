@@ -1,52 +1,28 @@
-//! One proxy: its listener, its faults, its connections and counters.
-//!
-//! The listener follows the faults in force:
-//! - accepting: every accepted client is served in its own task (the upstream
-//!   dial never blocks the accept loop);
-//! - `reject`: the listening socket is closed, so connect gets "connection
-//!   refused"; it is bound again, same address, when the reject ends;
-//! - `drop`: the socket stays open but nothing is accepted, and the proxy
-//!   fills the listen backlog with connections of its own, so the kernel drops
-//!   further SYNs unanswered and a client's `connect()` itself times out.
-//!   When the drop ends the fillers go, and clients still in SYN back-off get
-//!   through on their next retransmission (1, 3, 7 s … after their first SYN).
+//! One proxy's state: its settings, its toxics and their published
+//! snapshot, its connections and counters, and starting and stopping its
+//! listener ([`crate::listener`]).
 
-use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
-use crate::conn::{self, ConnStats, ConnView};
+use crate::conn::ConnEnv;
 use crate::error::ProxyError;
-use crate::faults::{until_change, Entry, FaultSet, ListenMode};
+use crate::fault_set::{Entry, FaultSet};
+use crate::listener::{self, Listener};
+use crate::stats::{lock, ByteCounters, ConnTable, ConnView, Counters, TaskCount};
 use crate::toxic::Toxic;
 
-/// The listen backlog of proxy sockets (what a drop fills).
-pub const BACKLOG: u32 = 64;
-/// At most this many filler connections (a kernel with a larger backlog
-/// than asked for is filled this far).
-const MAX_FILLERS: usize = 1024;
-
-/// Bytes counted per direction (upstream, downstream), as Toxiproxy's metrics count them.
-#[derive(Debug, Default)]
-pub struct ByteCounters {
-    pub received: [AtomicU64; 2],
-    pub sent: [AtomicU64; 2],
-}
-
-/// Live connections and running tasks of a proxy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counters {
-    pub live_connections: usize,
-    pub tasks: usize,
-}
+/// How long `settled` waits for the listener to apply a change.
+const SETTLE_WAIT: Duration = Duration::from_secs(2);
+/// How long `stop` waits for the proxy's tasks.
+const STOP_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 pub(crate) struct Settings {
@@ -56,61 +32,24 @@ pub(crate) struct Settings {
 }
 
 #[derive(Debug)]
-struct Run {
-    cancel: CancellationToken,
-}
-
-#[derive(Debug)]
 pub(crate) struct ProxyInner {
     pub name: String,
     pub settings: Mutex<Settings>,
-    pub toxics: Mutex<Vec<Arc<Entry>>>,
+    toxics: Mutex<Vec<Arc<Entry>>>,
     next_version: AtomicU64,
-    pub faults: watch::Sender<Arc<FaultSet>>,
+    faults: watch::Sender<Arc<FaultSet>>,
     generation: AtomicU64,
     /// The last fault generation the listener has put in force.
-    applied: watch::Sender<u64>,
-    conns: Mutex<BTreeMap<u64, Arc<ConnStats>>>,
-    next_conn: AtomicU64,
+    applied: Arc<watch::Sender<u64>>,
+    conns: Arc<ConnTable>,
     pub bytes: Arc<ByteCounters>,
-    tasks: Arc<AtomicUsize>,
-    run: Mutex<Option<Run>>,
+    tasks: Arc<TaskCount>,
+    /// Cancels the running listener and its connections.
+    run: Mutex<Option<CancellationToken>>,
     tracker: TaskTracker,
-    pub seed: u64,
-    pub dial_timeout: Duration,
-    pub allow_remote: bool,
-}
-
-/// Removes a connection from the listing when its task ends.
-pub(crate) struct Listed {
-    proxy: Arc<ProxyInner>,
-    id: u64,
-}
-
-impl Drop for Listed {
-    fn drop(&mut self) {
-        self.proxy.conns.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
-    }
-}
-
-/// Counts a running task while alive.
-struct TaskGuard(Arc<AtomicUsize>);
-
-impl TaskGuard {
-    fn new(c: &Arc<AtomicUsize>) -> Self {
-        c.fetch_add(1, Ordering::SeqCst);
-        TaskGuard(c.clone())
-    }
-}
-
-impl Drop for TaskGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    seed: u64,
+    dial_timeout: Duration,
+    allow_remote: bool,
 }
 
 impl ProxyInner {
@@ -129,21 +68,16 @@ impl ProxyInner {
             next_version: AtomicU64::new(1),
             faults: watch::channel(Arc::new(FaultSet { generation: 0, enabled: true, seed, entries: Vec::new() })).0,
             generation: AtomicU64::new(0),
-            applied: watch::channel(0).0,
-            conns: Mutex::new(BTreeMap::new()),
-            next_conn: AtomicU64::new(0),
-            bytes: Arc::new(ByteCounters::default()),
-            tasks: Arc::new(AtomicUsize::new(0)),
+            applied: Arc::new(watch::channel(0).0),
+            conns: Arc::default(),
+            bytes: Arc::default(),
+            tasks: Arc::default(),
             run: Mutex::new(None),
             tracker: TaskTracker::new(),
             seed,
             dial_timeout,
             allow_remote,
         })
-    }
-
-    pub fn next_conn_id(&self) -> u64 {
-        self.next_conn.fetch_add(1, Ordering::SeqCst) + 1
     }
 
     pub fn upstream(&self) -> String {
@@ -158,18 +92,12 @@ impl ProxyInner {
         lock(&self.settings).enabled
     }
 
-    pub fn list_conn(self: &Arc<Self>, stats: Arc<ConnStats>) -> Listed {
-        let id = stats.id;
-        lock(&self.conns).insert(id, stats);
-        Listed { proxy: self.clone(), id }
-    }
-
     pub fn connections(&self) -> Vec<ConnView> {
-        lock(&self.conns).values().map(|c| c.view()).collect()
+        self.conns.views()
     }
 
     pub fn counters(&self) -> Counters {
-        Counters { live_connections: lock(&self.conns).len(), tasks: self.tasks.load(Ordering::SeqCst) }
+        Counters { live_connections: self.conns.len(), tasks: self.tasks.get() }
     }
 
     /// Publishes the current toxics to pumps and listener.
@@ -179,22 +107,25 @@ impl ProxyInner {
         self.faults.send_replace(Arc::new(FaultSet { generation, enabled: true, seed: self.seed, entries }));
     }
 
-    /// Waits (at most 2 s) until the listener has put the latest faults in
-    /// force: after a reject returns, connect is refused; after a drop, SYNs
-    /// go unanswered.
+    /// Waits (at most [`SETTLE_WAIT`]) until the listener has put the latest
+    /// faults in force: after a reject returns, connect is refused; after a
+    /// drop, SYNs go unanswered.
     pub async fn settled(&self) {
         if lock(&self.run).is_none() {
             return;
         }
         let target = self.generation.load(Ordering::SeqCst);
         let mut rx = self.applied.subscribe();
-        let _ = tokio::time::timeout(Duration::from_secs(2), rx.wait_for(|g| *g >= target)).await;
+        if tokio::time::timeout(SETTLE_WAIT, rx.wait_for(|g| *g >= target)).await.is_err() {
+            tracing::warn!(proxy = %self.name, "the listener has not applied fault generation {target} after {SETTLE_WAIT:?}");
+        }
     }
 
     pub fn toxic_list(&self) -> Vec<Toxic> {
         lock(&self.toxics).iter().map(|e| e.toxic.clone()).collect()
     }
 
+    /// Installs a toxic, once [`Toxic::validate`] passes.
     pub fn add_toxic(&self, toxic: Toxic) -> Result<Toxic, ProxyError> {
         {
             let mut toxics = lock(&self.toxics);
@@ -249,21 +180,36 @@ impl ProxyInner {
     /// as `listen` (port 0 becomes the port bound).
     pub async fn start(self: &Arc<Self>) -> Result<SocketAddr, ProxyError> {
         let listen = self.listen();
-        let addr = resolve_listen(&listen).await?;
+        let addr = listener::resolve(&listen).await?;
         if !addr.ip().is_loopback() && !self.allow_remote {
             return Err(ProxyError::NotLoopback { addr });
         }
-        let listener = bind(addr).map_err(|source| ProxyError::Listen { addr: listen.clone(), source })?;
-        let bound = listener.local_addr().map_err(|source| ProxyError::Listen { addr: listen.clone(), source })?;
-        {
+        let socket = listener::bind(addr).map_err(|source| ProxyError::Listen { addr: listen.clone(), source })?;
+        let bound = socket.local_addr().map_err(|source| ProxyError::Listen { addr: listen.clone(), source })?;
+        let upstream = {
             let mut s = lock(&self.settings);
             s.listen = bound.to_string();
             s.enabled = true;
-        }
+            s.upstream.clone()
+        };
         let cancel = CancellationToken::new();
-        *lock(&self.run) = Some(Run { cancel: cancel.clone() });
-        let guard = TaskGuard::new(&self.tasks);
-        self.tracker.spawn(listen_loop(self.clone(), Some(listener), bound, cancel, guard));
+        *lock(&self.run) = Some(cancel.clone());
+        let listener = Listener {
+            env: ConnEnv {
+                upstream,
+                seed: self.seed,
+                dial_timeout: self.dial_timeout,
+                faults: self.faults.subscribe(),
+                bytes: self.bytes.clone(),
+                table: self.conns.clone(),
+            },
+            applied: self.applied.clone(),
+            tracker: self.tracker.clone(),
+            tasks: self.tasks.clone(),
+        };
+        let guard = self.tasks.guard();
+        let span = tracing::info_span!("proxy", name = %self.name);
+        self.tracker.spawn(listener.run(socket, bound, cancel, guard).instrument(span));
         Ok(bound)
     }
 
@@ -271,156 +217,13 @@ impl ProxyInner {
     pub async fn stop(&self) {
         let run = lock(&self.run).take();
         lock(&self.settings).enabled = false;
-        if let Some(run) = run {
-            run.cancel.cancel();
+        if let Some(cancel) = run {
+            cancel.cancel();
         }
         self.tracker.close();
-        if tokio::time::timeout(Duration::from_secs(10), self.tracker.wait()).await.is_err() {
-            tracing::warn!(proxy = %self.name, "tasks still running 10 s after stop");
+        if tokio::time::timeout(STOP_WAIT, self.tracker.wait()).await.is_err() {
+            tracing::warn!(proxy = %self.name, "tasks still running {STOP_WAIT:?} after stop");
         }
         self.tracker.reopen();
-    }
-}
-
-async fn resolve_listen(listen: &str) -> Result<SocketAddr, ProxyError> {
-    if let Ok(a) = listen.parse::<SocketAddr>() {
-        return Ok(a);
-    }
-    let mut addrs = tokio::net::lookup_host(listen)
-        .await
-        .map_err(|source| ProxyError::Listen { addr: listen.to_owned(), source })?;
-    addrs.next().ok_or_else(|| ProxyError::Listen {
-        addr: listen.to_owned(),
-        source: std::io::Error::new(std::io::ErrorKind::NotFound, "no address"),
-    })
-}
-
-fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(BACKLOG)
-}
-
-/// The proxy's own connections that keep a dropped listener's backlog full.
-#[derive(Default)]
-struct Fillers {
-    open: Vec<TcpStream>,
-    /// Their addresses, to discard them when they are accepted after the drop.
-    addrs: HashSet<SocketAddr>,
-    saturated: bool,
-}
-
-impl Fillers {
-    async fn saturate(&mut self, addr: SocketAddr) {
-        let target = if addr.ip().is_unspecified() {
-            SocketAddr::new(
-                if addr.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() },
-                addr.port(),
-            )
-        } else {
-            addr
-        };
-        while self.open.len() < MAX_FILLERS {
-            match tokio::time::timeout(Duration::from_millis(100), TcpStream::connect(target)).await {
-                Ok(Ok(s)) => {
-                    if let Ok(a) = s.local_addr() {
-                        self.addrs.insert(a);
-                    }
-                    self.open.push(s);
-                }
-                // No answer: the backlog is full, SYNs are being dropped.
-                Err(_) => break,
-                Ok(Err(e)) => {
-                    tracing::warn!("cannot fill the backlog of {addr}: {e}");
-                    break;
-                }
-            }
-        }
-        self.saturated = true;
-    }
-
-    fn release(&mut self) {
-        self.open.clear();
-        self.saturated = false;
-    }
-
-    /// True (once) for a filler coming out of the backlog.
-    fn take(&mut self, peer: SocketAddr) -> bool {
-        self.addrs.remove(&peer)
-    }
-}
-
-async fn accept_opt(listener: &Option<TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
-    match listener {
-        Some(l) => l.accept().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn listen_loop(
-    proxy: Arc<ProxyInner>,
-    mut listener: Option<TcpListener>,
-    addr: SocketAddr,
-    cancel: CancellationToken,
-    _guard: TaskGuard,
-) {
-    let mut faults = proxy.faults.subscribe();
-    let mut fillers = Fillers::default();
-    loop {
-        let set = faults.borrow_and_update().clone();
-        let now = Instant::now();
-        let mode = set.listen_mode(now);
-        match mode {
-            ListenMode::Refuse => {
-                if listener.take().is_some() {
-                    tracing::info!(proxy = %proxy.name, "reject: {addr} closed");
-                }
-                fillers.release();
-            }
-            ListenMode::Accept | ListenMode::Blackhole if listener.is_none() => match bind(addr) {
-                Ok(l) => listener = Some(l),
-                Err(e) => {
-                    tracing::warn!(proxy = %proxy.name, "cannot listen on {addr} again: {e}; retrying");
-                    tokio::select! {
-                        _ = cancel.cancelled() => break,
-                        _ = tokio::time::sleep(Duration::from_millis(50)) => continue,
-                    }
-                }
-            },
-            _ => {}
-        }
-        if mode == ListenMode::Blackhole && !fillers.saturated {
-            fillers.saturate(addr).await;
-            tracing::info!(proxy = %proxy.name, fillers = fillers.open.len(), "drop: {addr} answers no SYN");
-        }
-        if mode != ListenMode::Blackhole && fillers.saturated {
-            fillers.release();
-        }
-        proxy.applied.send_replace(set.generation);
-        let accepting = mode == ListenMode::Accept;
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => break,
-            r = faults.changed() => if r.is_err() { break },
-            _ = until_change(set.next_change(now)) => {}
-            r = accept_opt(&listener), if accepting => match r {
-                Ok((stream, peer)) => {
-                    if fillers.take(peer) {
-                        continue;
-                    }
-                    let guard = TaskGuard::new(&proxy.tasks);
-                    let (p, c) = (proxy.clone(), cancel.child_token());
-                    proxy.tracker.spawn(async move {
-                        let _guard = guard;
-                        conn::run(p, stream, peer, c).await;
-                    });
-                }
-                Err(e) => {
-                    tracing::warn!(proxy = %proxy.name, "accept: {e}");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            },
-        }
     }
 }

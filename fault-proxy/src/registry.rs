@@ -1,5 +1,6 @@
-//! The set of proxies one fault-proxy runs: create, update, delete, populate,
-//! reset, and the library handle for one proxy.
+//! The registry of proxies one fault-proxy runs ([`ProxyServer`]): create,
+//! update, delete, populate, reset; and the library handle for one proxy
+//! ([`Proxy`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -9,9 +10,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::conn::ConnView;
 use crate::error::ProxyError;
-use crate::proxy::{Counters, ProxyInner};
+use crate::proxy::ProxyInner;
+use crate::stats::{ConnView, Counters};
 use crate::toxic::Toxic;
 
 /// How the proxies of a server behave.
@@ -71,7 +72,7 @@ impl ProxySpec {
 
 /// A handle on one proxy, for library users.
 #[derive(Debug, Clone)]
-pub struct Proxy(Arc<ProxyInner>);
+pub struct Proxy(pub(crate) Arc<ProxyInner>);
 
 impl Proxy {
     pub fn name(&self) -> &str {
