@@ -3,16 +3,36 @@
 //! Code map (shared by every family):
 //! - [`wire`]: replication messages and their pure encode/decode (byte diagram inside).
 //! - [`codec`]: the `tokio_util` codec around [`wire`], with a maximum frame length.
-//! - [`logbook`]: a server's `errors` and `replication` logs, in memory and on disk.
+//! - [`transport`] (crate-private): a connection's byte stream, TCP or TLS, loopback only.
+//! - [`node`] (crate-private): what a running server's tasks share: span, cancel, tracker, RNG.
+//! - [`topology`]: the environment (clock, host map, change notices, PKI), a
+//!   topology of one family's servers, the loopback address plan.
+//! - [`logbook`]: a server's log files: records in memory and on disk, waits on them.
+//! - [`casefile`]: writes the case folder (`topology.toml`, each server's files).
 //! - [`clock`]: the virtual clock (`time_scale`).
 //! - [`hostmap`]: the harness's name service and per-link routes.
-//! - [`casefile`]: writes the case folder (`topology.toml`, logs).
 //! - [`pki`]: the test PKI and TLS contexts (rcgen, rustls with `ring`).
 //! - [`error`]: the crate's error types.
 //!
-//! Families, one folder each:
+//! Families, one folder each, depending on the shared modules and never on
+//! each other:
 //! - [`ds`]: ForgeRock DS / OpenDJ (replication servers, directory servers, meshes);
 //!   its [`catalog`], [`config`], [`server`] and [`mesh`] are re-exported here.
+//!
+//! A new family (`389/`, mounted with `#[path = "389/mod.rs"] mod ds389;`,
+//! or `exchange/`) plugs in here:
+//! - its server type implements [`topology::Member`] (name, case entry and
+//!   files, clean stop), and its topology handle wraps a
+//!   [`topology::Topology`] of them, built on one [`topology::Env`];
+//! - each running instance holds a `node::NodeCore` and spawns its tasks
+//!   through it (`node{name}` and `conn{id,peer}` spans, cancel on stop,
+//!   RST on kill, the seeded RNG);
+//! - its logs are a [`logbook::LogStore`] of its own file names, lines
+//!   rendered by the family and matched through [`logbook::Keyed`];
+//! - its case folder is [`casefile::Case`]: [`casefile::ServerEntry`] per
+//!   server, files under `servers/NAME/`, top-level tables in `Case::extra`;
+//! - connections dial through `transport::dial` (loopback only) and the
+//!   [`hostmap::HostMap`], so scenarios route them through the fault proxy.
 
 pub mod casefile;
 pub mod clock;
@@ -21,7 +41,10 @@ pub mod ds;
 pub mod error;
 pub mod hostmap;
 pub mod logbook;
+mod node;
 pub mod pki;
+pub mod topology;
+mod transport;
 pub mod wire;
 
 pub use clock::VirtualClock;

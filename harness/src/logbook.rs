@@ -1,8 +1,11 @@
-//! A server's `errors` and `replication` logs, written as the product writes them.
+//! A server's log files, family-neutral: every record kept in memory (for the
+//! case folder and for waits on "a line was logged") and, when a log
+//! directory is given, appended to `DIR/FILE` as it happens, so a trainer can
+//! tail them.
 //!
-//! Every line is kept in memory (for the case folder and for waits on "a line
-//! was logged") and, when a log directory is given, appended to
-//! `DIR/errors` and `DIR/replication` as it happens, so a trainer can tail them.
+//! A family renders its own lines (DS: [`crate::ds::log::LogBook`], with the
+//! product's dialects) and hands each to [`LogStore::append`] with the files it
+//! lands in; the store stamps it under its lock, so every file is in time order.
 
 use std::fmt::Display;
 use std::fs::{File, OpenOptions};
@@ -11,130 +14,136 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use time::format_description::FormatItem;
 use time::{OffsetDateTime, UtcOffset};
 use tokio::sync::watch;
 
 use crate::clock::VirtualClock;
-use crate::ds::catalog::{Dialect, MsgDef};
 
-const STAMP: &[FormatItem<'static>] = time::macros::format_description!(
-    "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
-);
-
-/// `[25/Aug/2017:10:27:23 +0000]` without the brackets.
-pub fn format_stamp(at: OffsetDateTime) -> String {
-    at.format(STAMP).unwrap_or_else(|_| at.unix_timestamp().to_string())
+/// A message definition a record can be matched against (DS: `catalog::MsgDef`).
+pub trait Keyed {
+    /// The message's stable key (the DS property key, a 389 message name, an event id).
+    fn key(&self) -> &'static str;
 }
 
 /// One logged event, structured and rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogRecord {
     pub at: OffsetDateTime,
+    /// The number the product prints for it (DS ordinal, Exchange event id).
     pub ordinal: u32,
     pub key: &'static str,
     pub args: Vec<String>,
     pub line: String,
-    pub to_errors: bool,
-    pub to_replication: bool,
+    /// The files it was written to.
+    pub files: &'static [&'static str],
 }
 
 impl LogRecord {
     /// True when the record is `def` with these leading arguments (`*` matches any).
-    pub fn is(&self, def: &MsgDef, args: &[&str]) -> bool {
-        self.key == def.key
+    pub fn is(&self, def: &impl Keyed, args: &[&str]) -> bool {
+        self.key == def.key()
             && self.args.len() >= args.len()
             && self.args.iter().zip(args).all(|(a, b)| *b == "*" || a == b)
+    }
+
+    /// True when the record was written to `file`.
+    pub fn in_file(&self, file: &str) -> bool {
+        self.files.contains(&file)
+    }
+}
+
+/// What a family hands the store for one record; the line is rendered from
+/// the stamp the store takes.
+pub struct Entry<'a> {
+    pub ordinal: u32,
+    pub key: &'static str,
+    pub args: &'a [&'a dyn Display],
+    /// A subset of the store's files; empty writes nothing.
+    pub files: &'static [&'static str],
+}
+
+impl std::fmt::Debug for Entry<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let args: Vec<String> = self.args.iter().map(|a| a.to_string()).collect();
+        f.debug_struct("Entry").field("key", &self.key).field("args", &args).field("files", &self.files).finish()
     }
 }
 
 #[derive(Debug)]
 struct Inner {
     records: Vec<LogRecord>,
-    files: Option<(File, File)>,
+    /// Open live files, one per name of [`LogStore::files`], once teed.
+    open: Vec<(&'static str, File)>,
 }
 
-/// The logs of one server.
+/// The log files of one server.
 #[derive(Debug)]
-pub struct LogBook {
-    dialect: Dialect,
+pub struct LogStore {
     clock: VirtualClock,
     offset: UtcOffset,
+    files: &'static [&'static str],
     inner: Mutex<Inner>,
     changed: watch::Sender<usize>,
 }
 
-impl LogBook {
-    pub fn new(dialect: Dialect, clock: VirtualClock, offset: UtcOffset) -> Self {
+impl LogStore {
+    /// A store for the named files, stamping in the server's zone.
+    pub fn new(clock: VirtualClock, offset: UtcOffset, files: &'static [&'static str]) -> Self {
         Self {
-            dialect,
             clock,
             offset,
-            inner: Mutex::new(Inner { records: Vec::new(), files: None }),
+            files,
+            inner: Mutex::new(Inner { records: Vec::new(), open: Vec::new() }),
             changed: watch::channel(0).0,
         }
-    }
-
-    /// Also appends every line to `dir/errors` and `dir/replication`.
-    pub fn tee_to(&self, dir: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        let open = |name: &str| OpenOptions::new().create(true).append(true).open(dir.join(name));
-        let files = (open("errors")?, open("replication")?);
-        self.lock().files = Some(files);
-        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
+    /// The names of its files, in case-folder order.
+    pub fn files(&self) -> &'static [&'static str] {
+        self.files
     }
 
-    /// Writes `def` with `args`; a message the dialect lacks writes nothing.
-    pub fn emit(&self, def: &MsgDef, args: &[&dyn Display]) {
-        let Some(r) = def.render(self.dialect, args) else {
-            tracing::debug!(key = def.key, "not in this version's catalog; nothing logged");
-            return;
-        };
+    /// Also appends every line to `dir/FILE`, for each of its files.
+    pub fn tee_to(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let mut open = Vec::with_capacity(self.files.len());
+        for name in self.files {
+            open.push((*name, OpenOptions::new().create(true).append(true).open(dir.join(name))?));
+        }
+        self.lock().open = open;
+        Ok(())
+    }
+
+    /// Stamps, renders and keeps one record; returns the line.
+    pub fn append(&self, entry: Entry<'_>, render: impl FnOnce(OffsetDateTime) -> String) -> String {
         let mut inner = self.lock();
-        // Stamped under the lock, so lines are in time order in both files.
+        // Stamped under the lock, so lines are in time order in every file.
         let at = self.clock.now().to_offset(self.offset);
-        let line = format!(
-            "[{}] category={} severity={} msgID={} msg={}",
-            format_stamp(at),
-            r.category,
-            r.severity,
-            r.msg_id,
-            r.text
-        );
+        let line = render(at);
         tracing::debug!(target: "harness::log", "{line}");
-        if let Some((errors, replication)) = inner.files.as_mut() {
-            let write = |f: &mut File| {
-                if let Err(e) = writeln!(f, "{line}") {
-                    tracing::warn!("cannot append to a live log file: {e}");
+        for (name, file) in inner.open.iter_mut() {
+            if entry.files.contains(name) {
+                if let Err(e) = writeln!(file, "{line}") {
+                    tracing::warn!("cannot append to the live log file {name}: {e}");
                 }
-            };
-            if r.to_errors {
-                write(errors);
-            }
-            if r.to_replication {
-                write(replication);
             }
         }
         inner.records.push(LogRecord {
             at,
-            ordinal: def.ordinal,
-            key: def.key,
-            args: args.iter().map(|a| a.to_string()).collect(),
-            line,
-            to_errors: r.to_errors,
-            to_replication: r.to_replication,
+            ordinal: entry.ordinal,
+            key: entry.key,
+            args: entry.args.iter().map(|a| a.to_string()).collect(),
+            line: line.clone(),
+            files: entry.files,
         });
         let n = inner.records.len();
         drop(inner);
         self.changed.send_replace(n);
+        line
     }
 
     /// Every record so far.
@@ -142,14 +151,19 @@ impl LogBook {
         self.lock().records.clone()
     }
 
-    /// The `errors` file's lines.
-    pub fn errors_lines(&self) -> Vec<String> {
-        self.lock().records.iter().filter(|r| r.to_errors).map(|r| r.line.clone()).collect()
+    /// The lines of one file.
+    pub fn lines(&self, file: &str) -> Vec<String> {
+        self.lock().records.iter().filter(|r| r.in_file(file)).map(|r| r.line.clone()).collect()
     }
 
-    /// The `replication` file's lines.
-    pub fn replication_lines(&self) -> Vec<String> {
-        self.lock().records.iter().filter(|r| r.to_replication).map(|r| r.line.clone()).collect()
+    /// One file's text as the server wrote it: a line each, newline-terminated.
+    pub fn text(&self, file: &str) -> String {
+        let mut out = String::new();
+        for r in self.lock().records.iter().filter(|r| r.in_file(file)) {
+            out.push_str(&r.line);
+            out.push('\n');
+        }
+        out
     }
 
     /// How many records match.
@@ -176,17 +190,21 @@ impl LogBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ds::catalog;
+
+    const FILES: &[&str] = &["errors", "agreements"];
 
     #[test]
-    fn lines_have_the_product_format_and_zone() {
-        let clock = VirtualClock::new(time::macros::datetime!(2017-08-25 14:27:23 UTC), 1.0);
-        let log = LogBook::new(Dialect::Legacy, clock, time::macros::offset!(-4));
-        log.emit(&catalog::RS_BADLY_DISCONNECTED, &[&1234, &5678, &"/127.0.0.2:8989", &"dc=example,dc=com"]);
-        let lines = log.errors_lines();
-        assert_eq!(lines.len(), 1);
-        assert!(lines[0].starts_with("[25/Aug/2017:10:27:2"), "local time in the server's zone: {}", lines[0]);
-        assert!(lines[0].contains(" -0400] category=SYNC severity=SEVERE_ERROR msgID=14942389 msg=The connection from"));
-        assert!(log.replication_lines().is_empty(), "2.x SEVERE_ERROR is not in the replication log");
+    fn records_land_in_their_files_only_and_in_order() {
+        let clock = VirtualClock::new(time::macros::datetime!(2026-11-22 03:00:00 UTC), 1.0);
+        let store = LogStore::new(clock, UtcOffset::UTC, FILES);
+        let dir = tempfile::tempdir().expect("dir");
+        store.tee_to(dir.path()).expect("tee");
+        store.append(Entry { ordinal: 1, key: "a", args: &[&"x"], files: &["errors"] }, |_| "one".into());
+        store.append(Entry { ordinal: 2, key: "b", args: &[], files: FILES }, |at| format!("two {}", at.year()));
+        assert_eq!(store.lines("errors"), ["one", "two 2026"]);
+        assert_eq!(store.text("agreements"), "two 2026\n");
+        assert_eq!(std::fs::read_to_string(dir.path().join("errors")).expect("live"), "one\ntwo 2026\n");
+        assert_eq!(store.records()[0].args, ["x"]);
+        assert_eq!(store.text("nowhere"), "");
     }
 }

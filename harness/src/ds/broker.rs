@@ -9,15 +9,18 @@
 //! received for a heartbeat interval log 97 and close. A StopMsg from the RS
 //! logs 63; a broken or reset session logs 180. Either way it reconnects.
 
-use futures_util::StreamExt;
 use std::sync::Arc;
+
+use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::catalog;
 use super::node::Node;
 use super::session::{self, readable_address, Conn};
 use crate::hostmap::split_host_port;
+use crate::transport;
 use crate::wire::{self, ReplMsg, ServerStart, StartHeader, StartSession, Update};
 
 /// What the harness asks of a running DS domain.
@@ -42,24 +45,26 @@ pub(crate) async fn run_domain(node: Arc<Node>, base_dn: String, mut cmds: mpsc:
     loop {
         let mut session = None;
         for url in &node.cfg.ds_replication_servers {
-            match connect(&node, &base_dn, url).await {
+            let span = node.core.conn_span(url);
+            match connect(&node, &base_dn, url).instrument(span.clone()).await {
                 Ok(s) => {
-                    session = Some(s);
+                    session = Some((s, span));
                     break;
                 }
                 Err(why) => {
-                    tracing::debug!(server = %node.cfg.name, rs = %url, domain = %base_dn, "DS connect failed: {why}")
+                    tracing::debug!(parent: &span, domain = %base_dn, "DS connect failed: {why}")
                 }
             }
-            if node.cancel.is_cancelled() {
+            if node.core.cancel.is_cancelled() {
                 return;
             }
         }
         match session {
-            Some((conn, rs_id, remote)) => {
+            Some(((conn, rs_id, remote), span)) => {
                 connection_error = false;
                 node.ds_session(&base_dn, Some(&rs_id));
-                let end = run_session(&node, &base_dn, conn, &rs_id, &remote, &mut cmds).await;
+                let link = tracing::info_span!(parent: &span, "link", domain = %base_dn, peer = %rs_id);
+                let end = run_session(&node, &base_dn, conn, &rs_id, &remote, &mut cmds).instrument(link).await;
                 node.ds_session(&base_dn, None);
                 if end == SessionEnd::Stopping {
                     return;
@@ -73,7 +78,7 @@ pub(crate) async fn run_domain(node: Arc<Node>, base_dn: String, mut cmds: mpsc:
             None => {}
         }
         tokio::select! {
-            _ = node.cancel.cancelled() => return,
+            _ = node.core.cancel.cancelled() => return,
             _ = tokio::time::sleep(node.connect_retry_jittered()) => {}
         }
     }
@@ -81,18 +86,18 @@ pub(crate) async fn run_domain(node: Arc<Node>, base_dn: String, mut cmds: mpsc:
 
 async fn connect(node: &Node, base_dn: &str, url: &str) -> Result<(Conn, String, String), String> {
     let (host, port) = split_host_port(url).ok_or_else(|| format!("bad replication server {url:?}"))?;
-    let to = node.hosts.resolve(&node.cfg.name, host, port).map_err(|e| e.to_string())?;
+    let to = node.core.hosts.resolve(&node.cfg.name, host, port).map_err(|e| e.to_string())?;
     let timeout = node.handshake_timeout();
     let stream = tokio::select! {
-        _ = node.cancel.cancelled() => return Err("stopping".into()),
-        r = session::dial(node.cfg.bind_ip(), to, timeout) => r.map_err(|e| e.to_string())?,
+        _ = node.core.cancel.cancelled() => return Err("stopping".into()),
+        r = transport::dial(node.cfg.bind_ip(), to, timeout) => r.map_err(|e| e.to_string())?,
     };
     let remote = readable_address(Some(host), stream.peer_addr().unwrap_or(to));
-    let transport = tokio::select! {
-        _ = node.cancel.cancelled() => return Err("stopping".into()),
-        r = session::secure_client(node.tls.as_ref(), host, stream, timeout) => r.map_err(|e| format!("TLS: {}", crate::pki::describe(&e)))?,
+    let secured = tokio::select! {
+        _ = node.core.cancel.cancelled() => return Err("stopping".into()),
+        r = transport::secure_client(node.tls.as_ref(), host, stream, timeout) => r.map_err(|e| format!("TLS: {}", crate::pki::describe(&e)))?,
     };
-    let mut conn = session::framed(transport, node.max_frame_len);
+    let mut conn = session::framed(secured, node.max_frame_len);
     let ds_gen = node.ds_generation(base_dn);
     let start = ReplMsg::ServerStart(ServerStart {
         header: StartHeader { protocol_version: wire::PROTOCOL_VERSION, generation_id: ds_gen, group_id: 1 },
@@ -104,7 +109,7 @@ async fn connect(node: &Node, base_dn: &str, url: &str) -> Result<(Conn, String,
         max_send_delay: 0,
         max_send_queue: 0,
         window_size: 100_000,
-        heartbeat_interval_ms: node.timings.heartbeat_interval.as_millis() as u64,
+        heartbeat_interval_ms: u64::try_from(node.timings.heartbeat_interval.as_millis()).unwrap_or(u64::MAX),
         ssl_encryption: node.tls.is_some() && node.cfg.ssl_encryption,
         server_state: Vec::new(),
     });
@@ -133,7 +138,7 @@ async fn connect(node: &Node, base_dn: &str, url: &str) -> Result<(Conn, String,
         }
     };
     let reply = tokio::select! {
-        _ = node.cancel.cancelled() => return Err("stopping".into()),
+        _ = node.core.cancel.cancelled() => return Err("stopping".into()),
         r = handshake => r?,
     };
     let rs_gen = reply.header.generation_id;
@@ -169,8 +174,8 @@ async fn run_session(
     loop {
         tokio::select! {
             biased;
-            _ = node.cancel.cancelled() => {
-                session::end(conn, node.killed(), node.handshake_timeout()).await;
+            _ = node.core.cancel.cancelled() => {
+                session::end(conn, node.core.killed(), node.handshake_timeout()).await;
                 return SessionEnd::Stopping;
             }
             cmd = cmds.recv() => match cmd {
@@ -191,7 +196,7 @@ async fn run_session(
                 last_rx = Instant::now();
                 match frame {
                     Some(Ok(ReplMsg::Stop)) => {
-                        if !node.cancel.is_cancelled() {
+                        if !node.core.cancel.is_cancelled() {
                             node.log.emit(&catalog::REPLICATION_SERVER_PROPERLY_DISCONNECTED, &[&rs_id, &remote, &node.id(), &base_dn]);
                         }
                         return SessionEnd::Lost;
@@ -204,7 +209,7 @@ async fn run_session(
                     }
                     Some(Ok(_)) => {}
                     Some(Err(_)) | None => {
-                        if node.cancel.is_cancelled() {
+                        if node.core.cancel.is_cancelled() {
                             return SessionEnd::Stopping;
                         }
                         lost(node);

@@ -13,22 +13,24 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::catalog;
+use super::link_end::{self, End};
 use super::node::{LinkInfo, Node};
-use super::rs_link::{self, End};
 use super::session::{self, Conn};
 use super::unacked::Unacked;
 use crate::wire::{self, ReplMsg, ReplServerStartDs, ServerStart, StartHeader, Topology};
 
 const DS_QUEUE: usize = 256;
 
+/// The acceptor's side of a DS session, after its `ServerStartMsg`.
 pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, start: ServerStart) {
     let base_dn = start.base_dn.clone();
-    let Some(domain) = node.domain(&base_dn) else {
-        tracing::debug!(server = %node.cfg.name, domain = %base_dn, "DS for a domain not replicated here");
+    if node.domain(&base_dn).is_none() {
+        tracing::debug!(domain = %base_dn, "DS for a domain not replicated here");
         return session::close_cleanly(conn, node.handshake_timeout()).await;
-    };
+    }
     let ds_gen = start.header.generation_id;
     // An RS without a generation id for the domain takes the first DS's.
     let rs_gen = {
@@ -40,7 +42,7 @@ pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, star
         *g
     };
     let version = wire::negotiate_version(wire::PROTOCOL_VERSION, start.header.protocol_version);
-    let connected = node.lock_domain(domain).dss.len() as u64;
+    let connected = node.ds_count(&base_dn) as u64;
     let reply = ReplMsg::ReplServerStartDs(ReplServerStartDs {
         header: StartHeader { protocol_version: version, generation_id: rs_gen, group_id: 1 },
         base_dn: base_dn.clone(),
@@ -67,12 +69,12 @@ pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, star
         }
     };
     let outcome = tokio::select! {
-        _ = node.cancel.cancelled() => Err("stopping".to_owned()),
+        _ = node.core.cancel.cancelled() => Err("stopping".to_owned()),
         r = first_half => r,
     };
     if let Err(why) = outcome {
-        if !node.cancel.is_cancelled() {
-            tracing::debug!(server = %node.cfg.name, "DS handshake from {remote} failed: {why}");
+        if !node.core.cancel.is_cancelled() {
+            tracing::debug!("DS handshake from {remote} failed: {why}");
             node.log.emit(&catalog::DS_DISCONNECTED_DURING_HANDSHAKE, &[&start.server_id, &node.id()]);
         }
         return session::reset(conn);
@@ -87,14 +89,10 @@ pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, star
     // DS that sees its session up also finds the RS's line logged.
     node.log.emit(&catalog::CONNECTION_FROM_DS, &[&node.id(), &start.server_id, &base_dn, &remote]);
     let (tx, rx) = mpsc::channel(DS_QUEUE);
-    let token = {
-        let mut links = node.lock_domain(domain);
-        let token = links.token();
-        let info = LinkInfo { peer_id: start.server_id.clone(), initiator: false, remote: remote.clone(), tx };
-        links.dss.insert(start.server_id.clone(), (token, info));
-        token
+    let info = LinkInfo { peer_id: start.server_id.clone(), initiator: false, remote: remote.clone(), tx };
+    let Some(token) = node.add_ds(&base_dn, info) else {
+        return session::reset(conn);
     };
-    node.notify();
     let mut t = Topology::default();
     t.ds.push(wire::DsInfo {
         ds_id: start.server_id.clone(),
@@ -104,8 +102,9 @@ pub(crate) async fn accept(node: Arc<Node>, mut conn: Conn, remote: String, star
     });
     let sent = session::send(&mut conn, ReplMsg::Topology(t), timeout).await;
     let heartbeat = node.real(Duration::from_millis(start.heartbeat_interval_ms)) / 3;
+    let span = tracing::info_span!("link", domain = %base_dn, peer = %start.server_id);
     let ds = DsPeer { id: start.server_id, generation: ds_gen, remote, heartbeat };
-    run(node, conn, base_dn, token, ds, rx, sent.is_err()).await;
+    run(node, conn, base_dn, token, ds, rx, sent.is_err()).instrument(span).await;
 }
 
 struct DsPeer {
@@ -126,7 +125,7 @@ async fn run(
 ) {
     let link_timeout = node.real(node.timings.link_timeout);
     let mut unacked = Unacked::default();
-    let mut watchdog = tokio::time::interval(rs_link::watchdog_period(link_timeout));
+    let mut watchdog = tokio::time::interval(link_end::watchdog_period(link_timeout));
     let heartbeats = !ds.heartbeat.is_zero();
     let mut beat = tokio::time::interval(if heartbeats { ds.heartbeat } else { Duration::from_secs(3600) });
     let mut last_sent = Instant::now();
@@ -136,11 +135,11 @@ async fn run(
         loop {
             tokio::select! {
                 biased;
-                _ = node.cancel.cancelled() => break End::Stopping,
-                frame = conn.next() => match rs_link::received(frame) {
+                _ = node.core.cancel.cancelled() => break End::Stopping,
+                frame = conn.next() => match link_end::received(frame) {
                     Err(end) => break end,
                     Ok(ReplMsg::Window { num_ack }) => unacked.acked(num_ack),
-                    Ok(msg @ ReplMsg::CtHeartbeat { .. }) => rs_link::forward_to_peers(&node, &base_dn, &msg),
+                    Ok(msg @ ReplMsg::CtHeartbeat { .. }) => node.forward_to_peers(&base_dn, &msg),
                     Ok(ReplMsg::Update(u)) => {
                         let rs_gen = node.rs_generation(&base_dn);
                         if rs_gen > 0 && ds.generation > 0 && rs_gen != ds.generation {
@@ -149,7 +148,7 @@ async fn run(
                                 &[&node.id(), &u.csn, &base_dn, &ds.id, &ds.remote, &ds.generation, &rs_gen],
                             );
                         } else {
-                            rs_link::forward_to_peers(&node, &base_dn, &ReplMsg::Update(u));
+                            node.forward_to_peers(&base_dn, &ReplMsg::Update(u));
                         }
                     }
                     Ok(_) => {}
@@ -178,14 +177,8 @@ async fn run(
             }
         }
     };
-    if let Some(domain) = node.domain(&base_dn) {
-        let mut links = node.lock_domain(domain);
-        if links.dss.get(&ds.id).is_some_and(|(t, _)| *t == token) {
-            links.dss.remove(&ds.id);
-        }
-    }
-    node.notify();
-    rs_link::finish(&node, conn, end, |node, end| match end {
+    node.remove_ds(&base_dn, &ds.id, token);
+    link_end::finish(&node, conn, end, |node, end| match end {
         End::Failed => node.log.emit(&catalog::DS_BADLY_DISCONNECTED, &[&node.id(), &ds.id, &ds.remote, &base_dn]),
         End::Reader(why) => {
             let who = format!("Directory server DS({}) for domain \"{base_dn}\" at {}", ds.id, ds.remote);

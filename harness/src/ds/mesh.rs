@@ -4,19 +4,21 @@
 //! `host:port`, then starts. Server *i* (from 1) owns `127.0.0.i` and the host
 //! name `ds-i.example.com` unless its configuration says otherwise.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tokio::sync::Notify;
 
 use super::config::{domains_for, ServerConfig, Timings, Version};
 use super::server::{Bound, Server, Shared};
+use crate::casefile::{Case, CaseSource};
 use crate::clock::VirtualClock;
 use crate::error::HarnessError;
 use crate::hostmap::{HostEntry, HostMap};
+use crate::pki::{Identity, Pki};
+pub use crate::topology::loopback_for;
+use crate::topology::{Env, Topology};
 use crate::wire;
 
 /// What to bring up.
@@ -31,12 +33,6 @@ pub struct MeshSpec {
     pub log_dir: Option<PathBuf>,
     pub max_frame_len: usize,
     pub seed: u64,
-}
-
-/// The loopback address of server number `i` (from 1): 127.0.0.i, then 127.0.1.x …
-pub fn loopback_for(i: usize) -> IpAddr {
-    let n = i.max(1);
-    IpAddr::V4(Ipv4Addr::new(127, 0, (n / 255) as u8, (n % 255).max(1) as u8))
 }
 
 impl MeshSpec {
@@ -86,8 +82,8 @@ pub struct DsRow {
 
 #[derive(Debug)]
 pub struct Mesh {
-    servers: Vec<Arc<Server>>,
-    shared: Shared,
+    topo: Topology<Server>,
+    timings: Timings,
     /// Listeners bound by [`Mesh::bind`] and not started yet.
     pending: tokio::sync::Mutex<Vec<Bound>>,
 }
@@ -105,50 +101,42 @@ impl Mesh {
     /// connection is made.
     pub async fn bind(spec: MeshSpec) -> Result<Mesh, HarnessError> {
         let clock = VirtualClock::new(spec.start.unwrap_or_else(OffsetDateTime::now_utc), spec.time_scale);
-        let hosts = Arc::new(HostMap::new());
         let pki = if spec.servers.iter().any(|s| s.tls) {
-            let ids: Vec<crate::pki::Identity> = spec
+            let ids: Vec<Identity> = spec
                 .servers
                 .iter()
-                .map(|s| crate::pki::Identity {
+                .map(|s| Identity {
                     name: s.name.clone(),
                     host: s.host.clone(),
                     addresses: s.addresses.clone(),
                     defect: s.cert_defect,
                 })
                 .collect();
-            Some(Arc::new(crate::pki::Pki::new(&ids)?))
+            Some(Arc::new(Pki::new(&ids)?))
         } else {
             None
         };
-        let shared = Shared {
-            clock,
-            hosts: hosts.clone(),
-            timings: spec.timings.clone(),
-            max_frame_len: spec.max_frame_len,
-            changed: Arc::new(Notify::new()),
-            pki,
-        };
-        let mut names = std::collections::BTreeSet::new();
+        let env = Env::new(clock, pki);
+        let shared = Shared { env: env.clone(), timings: spec.timings.clone(), max_frame_len: spec.max_frame_len };
         let mut servers = Vec::with_capacity(spec.servers.len());
         for (i, cfg) in spec.servers.into_iter().enumerate() {
-            if !names.insert(cfg.name.clone()) {
-                return Err(HarnessError::Config(format!("two servers are named {:?}", cfg.name)));
-            }
-            hosts.set(&cfg.host, HostEntry::Addresses(cfg.addresses.clone()));
-            let server = Server::new(cfg, shared.clone(), spec.seed.wrapping_add(i as u64))?;
-            if let Some(dir) = &spec.log_dir {
+            env.hosts.set(&cfg.host, HostEntry::Addresses(cfg.addresses.clone()));
+            servers.push(Arc::new(Server::new(cfg, shared.clone(), spec.seed.wrapping_add(i as u64))?));
+        }
+        let topo = Topology::new(env, servers)?;
+        if let Some(dir) = &spec.log_dir {
+            for server in topo.servers() {
                 let dir = dir.join(server.name());
                 server.log().tee_to(&dir).map_err(|source| HarnessError::Write { path: dir, source })?;
             }
-            servers.push(Arc::new(server));
         }
+        let servers = topo.servers();
         let mut bound = Vec::with_capacity(servers.len());
-        for s in &servers {
+        for s in servers {
             bound.push(s.bind().await?);
         }
         let urls: Vec<String> = servers.iter().filter(|s| s.config().rs).map(|s| s.url()).collect();
-        for s in &servers {
+        for s in servers {
             let cfg = s.config();
             let own = s.url();
             if cfg.rs {
@@ -167,60 +155,65 @@ impl Mesh {
                     if entry.contains(':') {
                         out.push(entry.clone());
                     } else {
-                        let url = servers.iter().find(|x| x.name() == *entry).map(|x| x.url());
-                        out.push(url.ok_or_else(|| {
+                        let url = topo.server(entry).map(|x| x.url()).map_err(|_| {
                             HarnessError::Config(format!(
                                 "server {}: no server named {entry:?} to replicate with",
                                 cfg.name
                             ))
-                        })?);
+                        })?;
+                        out.push(url);
                     }
                 }
                 out
             };
             s.set_ds_replication_servers(ds_rs);
         }
-        Ok(Mesh { servers, shared, pending: tokio::sync::Mutex::new(bound) })
+        Ok(Mesh { topo, timings: spec.timings, pending: tokio::sync::Mutex::new(bound) })
     }
 
     /// Starts every server bound by [`Mesh::bind`].
     pub async fn start_all(&self) -> Result<(), HarnessError> {
         let bound = std::mem::take(&mut *self.pending.lock().await);
-        for (s, b) in self.servers.iter().zip(bound) {
+        for (s, b) in self.servers().iter().zip(bound) {
             s.start_with(b).await?;
         }
         Ok(())
     }
 
+    /// The family-neutral topology underneath.
+    pub fn topology(&self) -> &Topology<Server> {
+        &self.topo
+    }
+
     pub fn servers(&self) -> &[Arc<Server>] {
-        &self.servers
+        self.topo.servers()
     }
 
     pub fn server(&self, name: &str) -> Result<&Arc<Server>, HarnessError> {
-        self.servers.iter().find(|s| s.name() == name).ok_or_else(|| HarnessError::UnknownServer(name.to_owned()))
+        self.topo.server(name)
     }
 
     pub fn hosts(&self) -> &Arc<HostMap> {
-        &self.shared.hosts
+        &self.topo.env().hosts
     }
 
     pub fn clock(&self) -> &VirtualClock {
-        &self.shared.clock
+        &self.topo.env().clock
     }
 
     pub fn timings(&self) -> &Timings {
-        &self.shared.timings
+        &self.timings
     }
 
     /// The test PKI, when some server runs TLS.
-    pub fn pki(&self) -> Option<&Arc<crate::pki::Pki>> {
-        self.shared.pki.as_ref()
+    pub fn pki(&self) -> Option<&Arc<Pki>> {
+        self.topo.env().pki.as_ref()
     }
 
     /// Every expected RS↔RS link (one per unordered pair and shared domain) and its state.
     pub async fn link_table(&self) -> Vec<LinkRow> {
-        let mut views = Vec::with_capacity(self.servers.len());
-        for s in &self.servers {
+        let mut views = Vec::with_capacity(self.servers().len());
+        for s in self.servers() {
             views.push((s.config(), s.url(), s.rs_links().await));
         }
         let mut rows = Vec::new();
@@ -254,7 +247,7 @@ impl Mesh {
     /// Every DS domain session and the RS server it is connected to.
     pub async fn ds_table(&self) -> Vec<DsRow> {
         let mut rows = Vec::new();
-        for s in &self.servers {
+        for s in self.servers() {
             let cfg = s.config();
             if !cfg.ds {
                 continue;
@@ -262,7 +255,7 @@ impl Mesh {
             let sessions = s.ds_sessions().await;
             for d in &cfg.domains {
                 let rs = sessions.get(&d.base_dn).map(|id| {
-                    self.servers
+                    self.servers()
                         .iter()
                         .map(|x| x.config())
                         .find(|x| x.server_id == *id)
@@ -294,31 +287,48 @@ impl Mesh {
         out
     }
 
-    /// Waits until every expected link and DS session is up.
+    /// Waits until every expected link and DS session is up; on timeout,
+    /// what is still missing.
     pub async fn wait_all_up(&self, timeout: Duration) -> Result<(), Vec<String>> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let notified = self.shared.changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let missing = self.missing().await;
-            if missing.is_empty() {
-                return Ok(());
-            }
-            // Link changes wake us; the short cap covers a change between check and wait.
-            let cap = tokio::time::Instant::now() + Duration::from_millis(200);
-            if tokio::time::timeout_at(deadline.min(cap), notified).await.is_err()
-                && tokio::time::Instant::now() >= deadline
-            {
-                return Err(self.missing().await);
-            }
-        }
+        self.topo
+            .env()
+            .changes
+            .wait_until(timeout, || async {
+                let missing = self.missing().await;
+                if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err(missing)
+                }
+            })
+            .await
+    }
+
+    /// Waits, on change notices, until `pred` holds for the link table; on
+    /// timeout, the table as it was last.
+    pub async fn wait_links(&self, timeout: Duration, pred: impl Fn(&[LinkRow]) -> bool) -> Result<(), Vec<LinkRow>> {
+        self.topo
+            .env()
+            .changes
+            .wait_until(timeout, || async {
+                let rows = self.link_table().await;
+                if pred(&rows) {
+                    Ok(())
+                } else {
+                    Err(rows)
+                }
+            })
+            .await
     }
 
     /// Stops every server cleanly.
     pub async fn shutdown(&self) {
-        for s in &self.servers {
-            s.stop().await;
-        }
+        self.topo.shutdown().await;
+    }
+}
+
+impl CaseSource for Mesh {
+    fn case(&self) -> Case {
+        self.topo.case()
     }
 }

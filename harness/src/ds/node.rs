@@ -1,25 +1,24 @@
-//! What one running server instance shares between its tasks.
+//! What one running DS/OpenDJ server instance shares between its tasks: the
+//! [`NodeCore`] every family has, and the replication state behind the
+//! product's domain locks (links per peer and domain, connected DSs, the DS's
+//! own sessions), with the operations on it.
 //!
 //! A [`Node`] lives from a start to the matching stop or kill; a restart makes
 //! a new one. What outlives it (logs, bound ports, generation ids, which are
-//! on disk in the real product) belongs to [`super::server::Server`].
+//! on disk in the real product) belongs to [`super::server::Server`]. This
+//! module is the leaf the connection tasks share: it imports none of them.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
-use tokio::sync::{mpsc, Notify};
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
+use tokio::sync::mpsc;
 
 use super::config::{ServerConfig, Timings};
-use crate::clock::VirtualClock;
-use crate::hostmap::HostMap;
-use crate::logbook::LogBook;
-use crate::wire::ReplMsg;
+use super::log::LogBook;
+use crate::node::NodeCore;
+use crate::pki::TlsContexts;
+use crate::wire::{ReplMsg, Update};
 
 /// Generation ids, per domain: the DS's (of its data) and the RS's (of its changelog).
 #[derive(Debug, Default, Clone)]
@@ -80,67 +79,58 @@ pub struct LinkView {
     pub remote: String,
 }
 
+/// What a server instance starts with, besides its [`NodeCore`].
 #[derive(Debug)]
-pub(crate) struct Node {
+pub(crate) struct NodeParts {
     pub cfg: ServerConfig,
     pub log: Arc<LogBook>,
-    pub clock: VirtualClock,
-    pub hosts: Arc<HostMap>,
     pub timings: Timings,
     pub max_frame_len: usize,
-    pub cancel: CancellationToken,
-    killed: AtomicBool,
-    pub tracker: TaskTracker,
-    pub changed: Arc<Notify>,
-    rng: Mutex<StdRng>,
     pub gens: Arc<Mutex<Generations>>,
+    pub replication_port: u16,
+    pub tls: Option<TlsContexts>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Node {
+    pub core: NodeCore,
+    pub cfg: ServerConfig,
+    pub log: Arc<LogBook>,
+    pub timings: Timings,
+    pub max_frame_len: usize,
+    gens: Arc<Mutex<Generations>>,
     /// RS state per domain (empty when the server runs no RS).
     pub domains: BTreeMap<String, Mutex<DomainLinks>>,
     /// This server's RS URL, `host:port`.
     pub url: String,
     /// Its TLS contexts when it runs TLS.
-    pub tls: Option<crate::pki::TlsContexts>,
+    pub tls: Option<TlsContexts>,
     /// The DS's sessions: domain → id of the RS it is connected to.
     ds_sessions: Mutex<BTreeMap<String, String>>,
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Node {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        cfg: ServerConfig,
-        log: Arc<LogBook>,
-        clock: VirtualClock,
-        hosts: Arc<HostMap>,
-        timings: Timings,
-        max_frame_len: usize,
-        changed: Arc<Notify>,
-        gens: Arc<Mutex<Generations>>,
-        seed: u64,
-        replication_port: u16,
-        tls: Option<crate::pki::TlsContexts>,
-    ) -> Self {
-        let domains = if cfg.rs {
-            cfg.domains.iter().map(|d| (d.base_dn.clone(), Mutex::new(DomainLinks::default()))).collect()
+    pub fn new(core: NodeCore, p: NodeParts) -> Self {
+        let domains = if p.cfg.rs {
+            p.cfg.domains.iter().map(|d| (d.base_dn.clone(), Mutex::new(DomainLinks::default()))).collect()
         } else {
             BTreeMap::new()
         };
-        let url = format!("{}:{}", cfg.host, replication_port);
+        let url = format!("{}:{}", p.cfg.host, p.replication_port);
         Self {
-            cfg,
-            log,
-            clock,
-            hosts,
-            timings,
-            max_frame_len,
-            cancel: CancellationToken::new(),
-            killed: AtomicBool::new(false),
-            tracker: TaskTracker::new(),
-            changed,
-            rng: Mutex::new(StdRng::seed_from_u64(seed)),
-            gens,
+            core,
+            cfg: p.cfg,
+            log: p.log,
+            timings: p.timings,
+            max_frame_len: p.max_frame_len,
+            gens: p.gens,
             domains,
             url,
-            tls,
+            tls: p.tls,
             ds_sessions: Mutex::new(BTreeMap::new()),
         }
     }
@@ -149,43 +139,22 @@ impl Node {
         &self.cfg.server_id
     }
 
-    pub fn killed(&self) -> bool {
-        self.killed.load(Ordering::SeqCst)
-    }
-
-    /// Ends every task: abortively (RST) when `kill`, else with StopMsg.
-    pub fn shut(&self, kill: bool) {
-        self.killed.store(kill, Ordering::SeqCst);
-        self.cancel.cancel();
-    }
-
     /// Real time standing for a product interval.
     pub fn real(&self, product: Duration) -> Duration {
-        self.clock.real(product)
+        self.core.real(product)
     }
 
     pub fn handshake_timeout(&self) -> Duration {
         self.real(self.timings.handshake_timeout)
     }
 
-    /// The connect loop's next wait: the period plus up to 10 % jitter, as the
-    /// real product adds 0..100 ms to its 1000 ms.
+    /// The connect loop's next wait: the period plus up to 10 % jitter.
     pub fn connect_retry_jittered(&self) -> Duration {
-        let base = self.timings.connect_retry;
-        let extra = {
-            let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-            rng.random_range(0..=base.as_millis().max(1) as u64 / 10)
-        };
-        self.real(base + Duration::from_millis(extra))
+        self.core.jittered(self.timings.connect_retry)
     }
 
-    pub fn domain(&self, base_dn: &str) -> Option<&Mutex<DomainLinks>> {
-        self.domains.get(base_dn)
-    }
-
-    pub fn lock_domain<'a>(&'a self, m: &'a Mutex<DomainLinks>) -> std::sync::MutexGuard<'a, DomainLinks> {
-        let _ = self;
-        m.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn domain(&self, base_dn: &str) -> Option<MutexGuard<'_, DomainLinks>> {
+        self.domains.get(base_dn).map(lock)
     }
 
     pub fn rs_generation(&self, base_dn: &str) -> i64 {
@@ -196,38 +165,166 @@ impl Node {
         self.gens_lock().ds.get(base_dn).copied().unwrap_or(-1)
     }
 
-    pub fn gens_lock(&self) -> std::sync::MutexGuard<'_, Generations> {
-        self.gens.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn gens_lock(&self) -> MutexGuard<'_, Generations> {
+        lock(&self.gens)
     }
 
     /// A CSN as the product writes it: 16 hex digits of ms, 4 of replica, 8 of sequence.
     pub fn csn(&self, seq: u32) -> String {
-        let ms = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as u64;
+        let ms = u64::try_from(self.core.clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
         let replica = self.cfg.server_id.parse::<u16>().unwrap_or_else(|_| {
             self.cfg.server_id.bytes().fold(0u16, |h, b| h.wrapping_mul(31).wrapping_add(u16::from(b)))
         });
         format!("{ms:016x}{replica:04x}{seq:08x}")
     }
 
+    // ------------------------------------------------------------ RS↔RS slots
+
+    /// Takes the slot for `url` and returns its token, unless a link is up
+    /// there, or an attempt is under way and `keep_connecting` says it stays.
+    pub fn claim_peer(&self, base_dn: &str, url: &str, keep_connecting: bool) -> Option<u64> {
+        let mut links = self.domain(base_dn)?;
+        let keep_ours = match links.peers.get(url).map(|s| &s.state) {
+            Some(SlotState::Connected(_)) => true,
+            Some(SlotState::Connecting) => keep_connecting,
+            None => false,
+        };
+        if keep_ours {
+            return None;
+        }
+        let token = links.token();
+        links.peers.insert(url.to_owned(), PeerSlot { token, state: SlotState::Connecting });
+        Some(token)
+    }
+
+    /// Marks a slot connected if it is still ours.
+    pub fn promote(&self, base_dn: &str, url: &str, token: u64, info: LinkInfo) -> bool {
+        let ok = match self.domain(base_dn) {
+            Some(mut links) => match links.peers.get_mut(url) {
+                Some(slot) if slot.token == token => {
+                    slot.state = SlotState::Connected(info);
+                    true
+                }
+                _ => false,
+            },
+            None => false,
+        };
+        self.core.notify();
+        ok
+    }
+
+    /// Frees a slot if it is still ours.
+    pub fn release(&self, base_dn: &str, url: &str, token: u64) {
+        if let Some(mut links) = self.domain(base_dn) {
+            if links.peers.get(url).is_some_and(|s| s.token == token) {
+                links.peers.remove(url);
+            }
+        }
+        self.core.notify();
+    }
+
+    /// Sends a message to every peer RS linked for the domain (a full queue drops it:
+    /// these are periodic heartbeats or changes the peer also gets from its own DS).
+    pub fn forward_to_peers(&self, base_dn: &str, msg: &ReplMsg) {
+        if let Some(links) = self.domain(base_dn) {
+            for slot in links.peers.values() {
+                if let SlotState::Connected(info) = &slot.state {
+                    let _ = info.tx.try_send(msg.clone());
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ DS sessions
+
+    /// Registers a connected DS; returns its token.
+    pub fn add_ds(&self, base_dn: &str, info: LinkInfo) -> Option<u64> {
+        let token = {
+            let mut links = self.domain(base_dn)?;
+            let token = links.token();
+            links.dss.insert(info.peer_id.clone(), (token, info));
+            token
+        };
+        self.core.notify();
+        Some(token)
+    }
+
+    /// Unregisters a DS if the registration is still ours.
+    pub fn remove_ds(&self, base_dn: &str, ds_id: &str, token: u64) {
+        if let Some(mut links) = self.domain(base_dn) {
+            if links.dss.get(ds_id).is_some_and(|(t, _)| *t == token) {
+                links.dss.remove(ds_id);
+            }
+        }
+        self.core.notify();
+    }
+
+    /// How many DSs are connected for the domain.
+    pub fn ds_count(&self, base_dn: &str) -> usize {
+        self.domain(base_dn).map_or(0, |l| l.dss.len())
+    }
+
+    /// Sends a change to every directory server connected for the domain.
+    pub fn forward_to_dss(&self, base_dn: &str, update: &Update) {
+        if let Some(links) = self.domain(base_dn) {
+            for (_, info) in links.dss.values() {
+                let _ = info.tx.try_send(ReplMsg::Update(update.clone()));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ views
+
+    /// Established RS↔RS links, both directions.
+    pub fn rs_links(&self) -> Vec<LinkView> {
+        let mut out = Vec::new();
+        for (base_dn, m) in &self.domains {
+            for (url, slot) in &lock(m).peers {
+                if let SlotState::Connected(info) = &slot.state {
+                    out.push(LinkView {
+                        domain: base_dn.clone(),
+                        peer: url.clone(),
+                        peer_id: info.peer_id.clone(),
+                        initiator: info.initiator,
+                        remote: info.remote.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Directory servers connected to this RS.
+    pub fn ds_links(&self) -> Vec<LinkView> {
+        let mut out = Vec::new();
+        for (base_dn, m) in &self.domains {
+            for (id, (_, info)) in &lock(m).dss {
+                out.push(LinkView {
+                    domain: base_dn.clone(),
+                    peer: id.clone(),
+                    peer_id: id.clone(),
+                    initiator: false,
+                    remote: info.remote.clone(),
+                });
+            }
+        }
+        out
+    }
+
     /// Records the DS's session for a domain (`None`: not connected).
     pub fn ds_session(&self, base_dn: &str, rs_id: Option<&str>) {
         {
-            let mut s = self.ds_sessions.lock().unwrap_or_else(|e| e.into_inner());
+            let mut s = lock(&self.ds_sessions);
             match rs_id {
                 Some(id) => s.insert(base_dn.to_owned(), id.to_owned()),
                 None => s.remove(base_dn),
             };
         }
-        self.notify();
+        self.core.notify();
     }
 
     /// The DS's sessions: domain → RS id.
     pub fn ds_sessions(&self) -> BTreeMap<String, String> {
-        self.ds_sessions.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Tells waiters that a link came up or went down.
-    pub fn notify(&self) {
-        self.changed.notify_waiters();
+        lock(&self.ds_sessions).clone()
     }
 }

@@ -8,20 +8,22 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 
 use super::broker::{self, DsCommand};
 use super::catalog;
 use super::config::{ServerConfig, Timings};
-use super::node::{Generations, LinkView, Node, SlotState};
-use super::rs;
-use crate::clock::VirtualClock;
+use super::log::LogBook;
+use super::node::{Generations, LinkView, Node, NodeParts};
+use super::{connect_loop, listener};
+use crate::casefile::{CaseFile, CaseServer, Ports, ServerEntry};
 use crate::error::HarnessError;
-use crate::hostmap::HostMap;
-use crate::logbook::LogBook;
+use crate::node::NodeCore;
+use crate::pki::TlsContexts;
+use crate::topology::{Env, Member};
 
 /// Why the real product's shutdown hook says it stops.
 const SHUTDOWN_CLASS: &str = "org.opends.server.core.DirectoryServer$DirectoryServerShutdownHook";
@@ -30,7 +32,7 @@ const SHUTDOWN_REASON: &str = "The Directory Server shutdown hook detected that 
 /// Listeners bound ahead of a start.
 #[derive(Debug)]
 pub struct Bound {
-    replication: Option<Result<TcpListener, std::io::Error>>,
+    replication: Option<Result<(TcpListener, SocketAddr), std::io::Error>>,
     admin: TcpListener,
 }
 
@@ -40,17 +42,13 @@ struct Running {
     ds_cmds: BTreeMap<String, mpsc::Sender<DsCommand>>,
 }
 
-/// Shared by every server of a topology.
+/// Shared by every DS server of a topology: the family-neutral [`Env`] and
+/// the DS's product timings and frame limit.
 #[derive(Debug, Clone)]
 pub struct Shared {
-    pub clock: VirtualClock,
-    pub hosts: Arc<HostMap>,
+    pub env: Env,
     pub timings: Timings,
     pub max_frame_len: usize,
-    /// Woken whenever any link comes up or goes down.
-    pub changed: Arc<Notify>,
-    /// The topology's test PKI, when some server runs TLS.
-    pub pki: Option<Arc<crate::pki::Pki>>,
 }
 
 #[derive(Debug)]
@@ -62,20 +60,34 @@ pub struct Server {
     ports: Mutex<(u16, u16)>,
     run: tokio::sync::Mutex<Option<Running>>,
     seed: u64,
-    tls: Option<crate::pki::TlsContexts>,
+    tls: Option<TlsContexts>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The port a listener really bound (0 asks the system for one).
+fn bound_port(server: &str, what: &'static str, l: &TcpListener, asked: SocketAddr) -> Result<u16, HarnessError> {
+    l.local_addr().map(|a| a.port()).map_err(|source| HarnessError::Bind {
+        server: server.to_owned(),
+        what,
+        addr: asked,
+        source,
+    })
 }
 
 impl Server {
     pub fn new(cfg: ServerConfig, shared: Shared, seed: u64) -> Result<Self, HarnessError> {
         cfg.validate()?;
-        let tls = match (&shared.pki, cfg.tls) {
+        let tls = match (&shared.env.pki, cfg.tls) {
             (Some(pki), true) => Some(pki.contexts(&cfg.name)?),
             (None, true) => {
                 return Err(HarnessError::Config(format!("server {} runs TLS but the topology has no PKI", cfg.name)))
             }
             _ => None,
         };
-        let log = Arc::new(LogBook::new(cfg.version.dialect(), shared.clock.clone(), cfg.utc_offset));
+        let log = Arc::new(LogBook::new(cfg.version.dialect(), shared.env.clock.clone(), cfg.utc_offset));
         let gens = Generations {
             ds: cfg.domains.iter().map(|d| (d.base_dn.clone(), d.generation_id)).collect(),
             rs: cfg.domains.iter().map(|d| (d.base_dn.clone(), d.generation_id)).collect(),
@@ -95,15 +107,15 @@ impl Server {
 
     /// The configuration (with the ports actually bound once started).
     pub fn config(&self) -> ServerConfig {
-        let mut cfg = self.cfg.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let (r, a) = *self.ports.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cfg = lock(&self.cfg).clone();
+        let (r, a) = *lock(&self.ports);
         cfg.replication_port = r;
         cfg.admin_port = a;
         cfg
     }
 
     pub fn name(&self) -> String {
-        self.cfg.lock().unwrap_or_else(|e| e.into_inner()).name.clone()
+        lock(&self.cfg).name.clone()
     }
 
     pub fn log(&self) -> &Arc<LogBook> {
@@ -128,20 +140,33 @@ impl Server {
 
     /// Sets the peer RSs (`host:port`) this server's RS connects to.
     pub fn set_peers(&self, peers: Vec<String>) {
-        self.cfg.lock().unwrap_or_else(|e| e.into_inner()).peers = peers;
+        lock(&self.cfg).peers = peers;
     }
 
     /// Sets the RSs this server's DS tries, in order.
     pub fn set_ds_replication_servers(&self, servers: Vec<String>) {
-        self.cfg.lock().unwrap_or_else(|e| e.into_inner()).ds_replication_servers = servers;
+        lock(&self.cfg).ds_replication_servers = servers;
     }
 
     /// Binds the replication and admin ports (the remembered ones after a first start).
+    ///
+    /// A replication port that cannot be bound is not an error here: the
+    /// server starts without its RS and logs 6, as the real product does.
     pub async fn bind(&self) -> Result<Bound, HarnessError> {
         let cfg = self.config();
         let ip = cfg.bind_ip();
-        let replication =
-            if cfg.rs { Some(TcpListener::bind(SocketAddr::new(ip, cfg.replication_port)).await) } else { None };
+        let replication = if cfg.rs {
+            let asked = SocketAddr::new(ip, cfg.replication_port);
+            Some(match TcpListener::bind(asked).await {
+                Ok(l) => {
+                    let port = bound_port(&cfg.name, "the replication port", &l, asked)?;
+                    Ok((l, SocketAddr::new(ip, port)))
+                }
+                Err(e) => Err(e),
+            })
+        } else {
+            None
+        };
         let admin_addr = SocketAddr::new(ip, cfg.admin_port);
         let admin = TcpListener::bind(admin_addr).await.map_err(|source| HarnessError::Bind {
             server: cfg.name.clone(),
@@ -149,11 +174,12 @@ impl Server {
             addr: admin_addr,
             source,
         })?;
-        let mut ports = self.ports.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(Ok(l)) = &replication {
-            ports.0 = l.local_addr().map(|a| a.port()).unwrap_or(ports.0);
+        let admin_port = bound_port(&cfg.name, "the admin port", &admin, admin_addr)?;
+        let mut ports = lock(&self.ports);
+        if let Some(Ok((_, addr))) = &replication {
+            ports.0 = addr.port();
         }
-        ports.1 = admin.local_addr().map(|a| a.port()).unwrap_or(ports.1);
+        ports.1 = admin_port;
         Ok(Bound { replication, admin })
     }
 
@@ -174,27 +200,27 @@ impl Server {
             return Err(HarnessError::AlreadyRunning(self.name()));
         }
         let cfg = self.config();
+        let core = NodeCore::new(&cfg.name, &self.shared.env, self.seed);
         let node = Arc::new(Node::new(
-            cfg.clone(),
-            self.log.clone(),
-            self.shared.clock.clone(),
-            self.shared.hosts.clone(),
-            self.shared.timings.clone(),
-            self.shared.max_frame_len,
-            self.shared.changed.clone(),
-            self.gens.clone(),
-            self.seed,
-            cfg.replication_port,
-            self.tls.clone(),
+            core,
+            NodeParts {
+                cfg: cfg.clone(),
+                log: self.log.clone(),
+                timings: self.shared.timings.clone(),
+                max_frame_len: self.shared.max_frame_len,
+                gens: self.gens.clone(),
+                replication_port: cfg.replication_port,
+                tls: self.tls.clone(),
+            },
         ));
         match bound.replication {
-            Some(Ok(listener)) => {
+            Some(Ok((listener, listening))) => {
                 self.log.emit(
                     &catalog::REPLICATION_SERVER_LISTENING,
                     &[&cfg.server_id, &cfg.bind_ip(), &cfg.replication_port],
                 );
-                node.tracker.spawn(rs::accept_loop(node.clone(), listener));
-                node.tracker.spawn(rs::connect_loop(node.clone()));
+                node.core.spawn(listener::accept_loop(node.clone(), listener, listening));
+                node.core.spawn(connect_loop::run(node.clone()));
             }
             Some(Err(e)) => {
                 tracing::warn!(server = %cfg.name, "replication port {} cannot be bound: {e}", cfg.replication_port);
@@ -202,13 +228,13 @@ impl Server {
             }
             None => {}
         }
-        node.tracker.spawn(admin_loop(node.clone(), bound.admin));
+        node.core.spawn(admin_loop(node.clone(), bound.admin));
         let mut ds_cmds = BTreeMap::new();
         if cfg.ds {
             for d in &cfg.domains {
                 let (tx, rx) = mpsc::channel(64);
                 ds_cmds.insert(d.base_dn.clone(), tx);
-                node.tracker.spawn(broker::run_domain(node.clone(), d.base_dn.clone(), rx));
+                node.core.spawn(broker::run_domain(node.clone(), d.base_dn.clone(), rx));
             }
         }
         self.log.emit(&catalog::DIRECTORY_SERVER_STARTED, &[]);
@@ -232,21 +258,16 @@ impl Server {
         Self::wind_down(&running.node, true).await;
     }
 
-    async fn wind_down(node: &Arc<Node>, kill: bool) {
-        node.shut(kill);
-        node.tracker.close();
+    async fn wind_down(node: &Node, kill: bool) {
         let limit = node.handshake_timeout() * 2 + std::time::Duration::from_secs(2);
-        if tokio::time::timeout(limit, node.tracker.wait()).await.is_err() {
-            tracing::warn!(server = %node.cfg.name, "tasks still running {limit:?} after stop");
-        }
-        node.notify();
+        node.core.wind_down(kill, limit).await;
     }
 
     /// The data's generation id changed (a restore or an import): the DS's
     /// session for the domain reconnects with it.
     pub async fn set_generation_id(&self, base_dn: &str, generation_id: i64) -> Result<(), HarnessError> {
         {
-            let mut gens = self.gens.lock().unwrap_or_else(|e| e.into_inner());
+            let mut gens = lock(&self.gens);
             let g = gens.ds.get_mut(base_dn).ok_or_else(|| HarnessError::Config(format!("no domain {base_dn:?}")))?;
             *g = generation_id;
         }
@@ -265,67 +286,67 @@ impl Server {
                 run.as_ref().ok_or_else(|| HarnessError::Config(format!("server {} is not running", self.name())))?;
             running.ds_cmds.get(base_dn).cloned()
         };
-        match tx {
-            Some(tx) => {
-                let _ = tx.send(cmd).await;
-                Ok(())
-            }
-            None => Err(HarnessError::Config(format!("server {} has no DS for {base_dn:?}", self.name()))),
-        }
+        let Some(tx) = tx else {
+            return Err(HarnessError::Config(format!("server {} has no DS for {base_dn:?}", self.name())));
+        };
+        tx.send(cmd).await.map_err(|_| {
+            HarnessError::Config(format!("server {}: the DS of {base_dn:?} has stopped taking commands", self.name()))
+        })
     }
 
     /// Established RS↔RS links, both directions.
     pub async fn rs_links(&self) -> Vec<LinkView> {
-        let run = self.run.lock().await;
-        let Some(running) = run.as_ref() else {
-            return Vec::new();
-        };
-        let node = &running.node;
-        let mut out = Vec::new();
-        for (base_dn, m) in &node.domains {
-            let links = node.lock_domain(m);
-            for (url, slot) in &links.peers {
-                if let SlotState::Connected(info) = &slot.state {
-                    out.push(LinkView {
-                        domain: base_dn.clone(),
-                        peer: url.clone(),
-                        peer_id: info.peer_id.clone(),
-                        initiator: info.initiator,
-                        remote: info.remote.clone(),
-                    });
-                }
-            }
-        }
-        out
+        self.run.lock().await.as_ref().map(|r| r.node.rs_links()).unwrap_or_default()
     }
 
     /// Directory servers connected to this RS.
     pub async fn ds_links(&self) -> Vec<LinkView> {
-        let run = self.run.lock().await;
-        let Some(running) = run.as_ref() else {
-            return Vec::new();
-        };
-        let node = &running.node;
-        let mut out = Vec::new();
-        for (base_dn, m) in &node.domains {
-            let links = node.lock_domain(m);
-            for (id, (_, info)) in &links.dss {
-                out.push(LinkView {
-                    domain: base_dn.clone(),
-                    peer: id.clone(),
-                    peer_id: id.clone(),
-                    initiator: false,
-                    remote: info.remote.clone(),
-                });
-            }
-        }
-        out
+        self.run.lock().await.as_ref().map(|r| r.node.ds_links()).unwrap_or_default()
     }
 
-    /// This server's DS sessions: domain → id of the RS it is connected to.
+    /// This server's DS sessions: domain → id of the RS it is connected to
+    /// (none while it is not running).
     pub async fn ds_sessions(&self) -> BTreeMap<String, String> {
-        let run = self.run.lock().await;
-        run.as_ref().map(|r| r.node.ds_sessions()).unwrap_or_default()
+        self.run.lock().await.as_ref().map(|r| r.node.ds_sessions()).unwrap_or_default()
+    }
+}
+
+impl Member for Server {
+    fn name(&self) -> String {
+        Server::name(self)
+    }
+
+    /// Its `errors` and `replication` logs, and with TLS its public
+    /// certificate and the CA's (never a private key).
+    fn case_server(&self, env: &Env) -> CaseServer {
+        let cfg = self.config();
+        let mut files: Vec<CaseFile> = self.log.files().iter().map(|f| CaseFile::new(*f, self.log.text(f))).collect();
+        if let (true, Some(pki)) = (cfg.tls, env.pki.as_ref()) {
+            if let Some(pem) = pki.cert_pem(&cfg.name) {
+                files.push(CaseFile::new("certs/server.pem", pem));
+            }
+            files.push(CaseFile::new("certs/ca.pem", pki.ca_pem()));
+        }
+        let entry = ServerEntry {
+            name: cfg.name.clone(),
+            flavor: "ds".into(),
+            version: cfg.version.to_string(),
+            host: cfg.host.clone(),
+            addresses: cfg.addresses.iter().map(|a| a.to_string()).collect(),
+            server_id: Some(cfg.server_id.clone()),
+            domains: cfg.domains.iter().map(|d| d.base_dn.clone()).collect(),
+            site: None,
+            ports: Ports {
+                replication: cfg.rs.then_some(cfg.replication_port),
+                admin: Some(cfg.admin_port),
+                ldap: None,
+            },
+        };
+        CaseServer { entry, files }
+    }
+
+    async fn stop(&self) {
+        Server::stop(self).await;
     }
 }
 
@@ -333,9 +354,15 @@ impl Server {
 async fn admin_loop(node: Arc<Node>, listener: TcpListener) {
     loop {
         tokio::select! {
-            _ = node.cancel.cancelled() => break,
-            accepted = listener.accept() => if let Ok((mut stream, _)) = accepted {
-                let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
+            _ = node.core.cancel.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((mut stream, _)) => {
+                    let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
+                }
+                Err(e) => {
+                    tracing::warn!("admin port: accept failed: {e}");
+                    tokio::time::sleep(node.real(node.timings.connect_retry) / 10).await;
+                }
             }
         }
     }

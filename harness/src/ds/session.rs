@@ -1,94 +1,18 @@
-//! One framed replication connection: dial, receive with a timeout, close
-//! cleanly (StopMsg, then FIN) or abortively (RST), and the address text the
-//! product writes in its log lines.
+//! One framed replication connection over a [`Transport`]: receive and send
+//! with a timeout, close cleanly (StopMsg, then FIN) or abortively (RST), and
+//! the address text the product writes in its log lines.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpSocket, TcpStream};
 use tokio_util::codec::Framed;
 
 use crate::codec::ReplCodec;
 use crate::error::WireError;
-use crate::pki::{self, TlsContexts};
+use crate::transport::Transport;
 use crate::wire::ReplMsg;
-
-/// A connection's byte stream: clear TCP, or TLS over TCP (either side).
-#[derive(Debug)]
-pub(crate) enum Transport {
-    Plain(TcpStream),
-    TlsServer(Box<tokio_rustls::server::TlsStream<TcpStream>>),
-    TlsClient(Box<tokio_rustls::client::TlsStream<TcpStream>>),
-    /// Only while the stream is being swapped (see [`stop_encryption`]).
-    Swapping,
-}
-
-impl Transport {
-    /// The TCP socket underneath (for resets).
-    pub fn tcp(&self) -> Option<&TcpStream> {
-        match self {
-            Transport::Plain(s) => Some(s),
-            Transport::TlsServer(s) => Some(s.get_ref().0),
-            Transport::TlsClient(s) => Some(s.get_ref().0),
-            Transport::Swapping => None,
-        }
-    }
-}
-
-macro_rules! delegate {
-    ($self:ident, $s:ident => $e:expr) => {
-        match $self.get_mut() {
-            Transport::Plain($s) => {
-                let $s = std::pin::Pin::new($s);
-                $e
-            }
-            Transport::TlsServer($s) => {
-                let $s = std::pin::Pin::new(&mut **$s);
-                $e
-            }
-            Transport::TlsClient($s) => {
-                let $s = std::pin::Pin::new(&mut **$s);
-                $e
-            }
-            Transport::Swapping => {
-                std::task::Poll::Ready(Err(io::Error::new(io::ErrorKind::NotConnected, "transport being swapped")))
-            }
-        }
-    };
-}
-
-impl tokio::io::AsyncRead for Transport {
-    fn poll_read(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        delegate!(self, s => s.poll_read(cx, buf))
-    }
-}
-
-impl tokio::io::AsyncWrite for Transport {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<io::Result<usize>> {
-        delegate!(self, s => s.poll_write(cx, buf))
-    }
-
-    fn poll_flush(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<io::Result<()>> {
-        delegate!(self, s => s.poll_flush(cx))
-    }
-
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        delegate!(self, s => s.poll_shutdown(cx))
-    }
-}
 
 pub(crate) type Conn = Framed<Transport, ReplCodec>;
 
@@ -101,29 +25,6 @@ pub fn readable_address(host: Option<&str>, addr: SocketAddr) -> String {
     }
 }
 
-/// Dials `to` from `local_ip` (so the peer sees the server's own address).
-///
-/// The harness only ever dials loopback: anything else is refused here, so a
-/// case or scenario that names a documentation address (192.0.2.x) can never
-/// make it send a packet off the machine.
-pub(crate) async fn dial(local_ip: IpAddr, to: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
-    if !to.ip().is_loopback() {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!("the harness dials loopback addresses only, not {to}"),
-        ));
-    }
-    let socket = if to.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
-    if local_ip.is_ipv4() == to.is_ipv4() && local_ip.is_loopback() {
-        socket.bind(SocketAddr::new(local_ip, 0))?;
-    }
-    let stream = tokio::time::timeout(timeout, socket.connect(to))
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("connect to {to} timed out")))??;
-    stream.set_nodelay(true)?;
-    Ok(stream)
-}
-
 pub(crate) fn framed(stream: Transport, max_frame_len: usize) -> Conn {
     Framed::new(stream, ReplCodec::new(max_frame_len))
 }
@@ -132,47 +33,12 @@ pub(crate) fn framed(stream: Transport, max_frame_len: usize) -> Conn {
 /// real product's `Session.stopEncryption()` does after the start messages
 /// when the initiator asked for no encryption. A clear connection is kept as is.
 pub(crate) fn stop_encryption(conn: &mut Conn) {
-    let io = std::mem::replace(conn.get_mut(), Transport::Swapping);
-    *conn.get_mut() = match io {
-        Transport::TlsServer(s) => Transport::Plain((*s).into_inner().0),
-        Transport::TlsClient(s) => Transport::Plain((*s).into_inner().0),
-        other => other,
-    };
+    conn.get_mut().drop_tls();
 }
 
 /// True when the connection runs TLS.
 pub(crate) fn is_tls(conn: &Conn) -> bool {
-    !matches!(conn.get_ref(), Transport::Plain(_))
-}
-
-/// The client side of a connection: TLS first when the server runs it.
-pub(crate) async fn secure_client(
-    tls: Option<&TlsContexts>,
-    host: &str,
-    tcp: TcpStream,
-    timeout: Duration,
-) -> io::Result<Transport> {
-    let Some(t) = tls else { return Ok(Transport::Plain(tcp)) };
-    let name = pki::server_name(host).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-    match tokio::time::timeout(timeout, t.connector.connect(name, tcp)).await {
-        Ok(Ok(s)) => Ok(Transport::TlsClient(Box::new(s))),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out")),
-    }
-}
-
-/// The accepting side: TLS first when the server runs it.
-pub(crate) async fn secure_server(
-    tls: Option<&TlsContexts>,
-    tcp: TcpStream,
-    timeout: Duration,
-) -> io::Result<Transport> {
-    let Some(t) = tls else { return Ok(Transport::Plain(tcp)) };
-    match tokio::time::timeout(timeout, t.acceptor.accept(tcp)).await {
-        Ok(Ok(s)) => Ok(Transport::TlsServer(Box::new(s))),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "Read timed out")),
-    }
+    conn.get_ref().is_tls()
 }
 
 /// Why a handshake read gave nothing.
@@ -213,9 +79,7 @@ pub(crate) async fn send(conn: &mut Conn, msg: ReplMsg, timeout: Duration) -> Re
 
 /// Abortive close: the peer sees a reset, as when a process is killed.
 pub(crate) fn reset(conn: Conn) {
-    if let Some(tcp) = conn.get_ref().tcp() {
-        let _ = tcp.set_zero_linger();
-    }
+    conn.get_ref().reset_on_close();
     drop(conn);
 }
 
