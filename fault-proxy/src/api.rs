@@ -16,6 +16,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::error::ProxyError;
+use crate::metrics;
 use crate::registry::{ProxyServer, ProxySpec};
 use crate::toxic::Toxic;
 
@@ -129,7 +130,7 @@ async fn version() -> ApiResult {
 }
 
 async fn metrics(State(s): State<ProxyServer>) -> ApiResult {
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics()).into_response())
+    Ok(([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], metrics::render(&s)).into_response())
 }
 
 async fn show_proxy(State(s): State<ProxyServer>, Path(name): Path<String>) -> ApiResult {

@@ -26,6 +26,7 @@
 //! - `proxy`: one proxy's state: settings, toxics, counters; starts and stops its listener.
 //! - [`registry`]: the registry of proxies: create, update, populate, reset; the library handle.
 
+//! - [`metrics`]: Prometheus text of the registry's counters (prometheus-client).
 //! - [`api`]: the Toxiproxy-compatible HTTP API (`app(server) -> Router`).
 //! - [`config`]: the config file.
 //!
@@ -55,6 +56,7 @@ pub mod error;
 pub mod fault_set;
 pub mod io;
 mod listener;
+pub mod metrics;
 
 mod proxy;
 mod pump;

@@ -3,7 +3,6 @@
 //! ([`Proxy`]).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -308,56 +307,4 @@ impl ProxyServer {
             p.shutdown().await;
         }
     }
-
-    /// Prometheus text: Toxiproxy's byte counters plus connections and tasks.
-    pub fn metrics(&self) -> String {
-        let mut out = String::new();
-        let proxies = self.list();
-        let label = |p: &Proxy, dir: &str| {
-            format!(
-                "direction=\"{dir}\",listener=\"{}\",proxy=\"{}\",upstream=\"{}\"",
-                esc(&p.0.listen()),
-                esc(p.name()),
-                esc(&p.upstream())
-            )
-        };
-        for (metric, help, pick) in [
-            ("toxiproxy_proxy_received_bytes_total", "Bytes read from the source side.", 0usize),
-            ("toxiproxy_proxy_sent_bytes_total", "Bytes written to the destination side.", 1),
-        ] {
-            let _ = writeln!(out, "# HELP {metric} {help}\n# TYPE {metric} counter");
-            for p in &proxies {
-                for (i, dir) in ["upstream", "downstream"].iter().enumerate() {
-                    let c = if pick == 0 { &p.0.bytes.received[i] } else { &p.0.bytes.sent[i] };
-                    let _ =
-                        writeln!(out, "{metric}{{{}}} {}", label(p, dir), c.load(std::sync::atomic::Ordering::Relaxed));
-                }
-            }
-        }
-        let _ = writeln!(
-            out,
-            "# HELP fault_proxy_connections Live proxied connections.\n# TYPE fault_proxy_connections gauge"
-        );
-        for p in &proxies {
-            let _ = writeln!(
-                out,
-                "fault_proxy_connections{{proxy=\"{}\"}} {}",
-                esc(p.name()),
-                p.counters().live_connections
-            );
-        }
-        let _ = writeln!(out, "# HELP fault_proxy_tasks Running tasks of a proxy.\n# TYPE fault_proxy_tasks gauge");
-        for p in &proxies {
-            let _ = writeln!(out, "fault_proxy_tasks{{proxy=\"{}\"}} {}", esc(p.name()), p.counters().tasks);
-        }
-        let _ = writeln!(out, "# HELP fault_proxy_toxics Installed toxics.\n# TYPE fault_proxy_toxics gauge");
-        for p in &proxies {
-            let _ = writeln!(out, "fault_proxy_toxics{{proxy=\"{}\"}} {}", esc(p.name()), p.faults().len());
-        }
-        out
-    }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
