@@ -40,10 +40,23 @@
 //! - 22 `Update` (a MODIFY): CSN, DN, entry UUID, changes (text).
 //!
 //! Server ids are text on the wire (`1234` up to DS 6.x, `ds-1` from DS 7 on).
+//!
+//! Code map: this module holds the frame (length prefix, type byte, the
+//! message enum and its dispatch); `fields` the field encoding and the
+//! reading cursor; `start` the four start messages; `topology` `TopologyMsg`
+//! with its bounded counts.
 
 use bytes::{BufMut, BytesMut};
 
 use crate::error::WireError;
+
+mod fields;
+mod start;
+mod topology;
+
+use fields::{put_num, put_text, Fields};
+pub use start::{ReplServerStart, ReplServerStartDs, ServerStart, StartHeader, StartSession};
+pub use topology::{DsInfo, RsInfo, Topology};
 
 /// Protocol version this implementation speaks (the real product's current V8).
 pub const PROTOCOL_VERSION: u8 = 8;
@@ -64,94 +77,6 @@ pub mod msg_type {
     pub const CT_HEARTBEAT: u8 = 33;
     pub const REPL_SERVER_START_DS: u8 = 34;
     pub const STOP: u8 = 35;
-}
-
-/// The header every start message carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StartHeader {
-    pub protocol_version: u8,
-    /// `-1` means "no generation id yet".
-    pub generation_id: i64,
-    pub group_id: u8,
-}
-
-/// DS → RS: the first message of a directory server's session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerStart {
-    pub header: StartHeader,
-    pub base_dn: String,
-    pub server_id: String,
-    pub server_url: String,
-    pub max_receive_delay: u64,
-    pub max_receive_queue: u64,
-    pub max_send_delay: u64,
-    pub max_send_queue: u64,
-    pub window_size: u64,
-    /// Product milliseconds; the RS sends heartbeats when idle for a third of it.
-    pub heartbeat_interval_ms: u64,
-    pub ssl_encryption: bool,
-    pub server_state: Vec<String>,
-}
-
-/// RS ↔ RS: the start message of a replication-server session, sent by both sides.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplServerStart {
-    pub header: StartHeader,
-    pub base_dn: String,
-    pub server_id: String,
-    pub server_url: String,
-    pub window_size: u64,
-    pub ssl_encryption: bool,
-    pub degraded_status_threshold: u64,
-    pub server_state: Vec<String>,
-}
-
-/// RS → DS: the replication server's answer to a [`ServerStart`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplServerStartDs {
-    pub header: StartHeader,
-    pub base_dn: String,
-    pub server_id: String,
-    pub server_url: String,
-    pub window_size: u64,
-    pub ssl_encryption: bool,
-    pub degraded_status_threshold: u64,
-    pub weight: u64,
-    pub connected_ds_number: u64,
-    pub server_state: Vec<String>,
-}
-
-/// DS → RS: phase two of a DS session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StartSession {
-    pub status: u8,
-    pub assured_flag: u8,
-    pub assured_mode: u8,
-    pub safe_data_level: u8,
-    pub referral_urls: Vec<String>,
-}
-
-/// One directory server as the topology message describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DsInfo {
-    pub ds_id: String,
-    pub rs_id: String,
-    pub generation_id: i64,
-    pub status: u8,
-}
-
-/// One replication server as the topology message describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RsInfo {
-    pub rs_id: String,
-    pub generation_id: i64,
-    pub server_url: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Topology {
-    pub ds: Vec<DsInfo>,
-    pub rs: Vec<RsInfo>,
 }
 
 /// A change carried between servers (the real MODIFY message, reduced).
@@ -220,91 +145,16 @@ pub fn negotiate_version(ours: u8, theirs: u8) -> u8 {
 
 // ---------------------------------------------------------------- encoding
 
-fn put_text(out: &mut Vec<u8>, text: &str) {
-    out.extend_from_slice(text.as_bytes());
-    out.push(0);
-}
-
-fn put_num(out: &mut Vec<u8>, n: impl std::fmt::Display) {
-    put_text(out, &n.to_string());
-}
-
-fn put_bool(out: &mut Vec<u8>, b: bool) {
-    put_text(out, if b { "true" } else { "false" });
-}
-
-fn put_header(out: &mut Vec<u8>, h: &StartHeader) {
-    out.push(h.protocol_version);
-    put_num(out, h.generation_id);
-    out.push(h.group_id);
-}
-
-fn put_list(out: &mut Vec<u8>, items: &[String]) {
-    for item in items {
-        put_text(out, item);
-    }
-}
-
 /// Encodes a message's payload (type byte included, no length prefix).
 pub fn encode_payload(msg: &ReplMsg) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
     out.push(msg.type_byte());
     match msg {
-        ReplMsg::ServerStart(m) => {
-            put_header(&mut out, &m.header);
-            put_text(&mut out, &m.base_dn);
-            put_text(&mut out, &m.server_id);
-            put_text(&mut out, &m.server_url);
-            put_num(&mut out, m.max_receive_delay);
-            put_num(&mut out, m.max_receive_queue);
-            put_num(&mut out, m.max_send_delay);
-            put_num(&mut out, m.max_send_queue);
-            put_num(&mut out, m.window_size);
-            put_num(&mut out, m.heartbeat_interval_ms);
-            put_bool(&mut out, m.ssl_encryption);
-            put_list(&mut out, &m.server_state);
-        }
-        ReplMsg::ReplServerStart(m) => {
-            put_header(&mut out, &m.header);
-            put_text(&mut out, &m.base_dn);
-            put_text(&mut out, &m.server_id);
-            put_text(&mut out, &m.server_url);
-            put_num(&mut out, m.window_size);
-            put_bool(&mut out, m.ssl_encryption);
-            put_num(&mut out, m.degraded_status_threshold);
-            put_list(&mut out, &m.server_state);
-        }
-        ReplMsg::ReplServerStartDs(m) => {
-            put_header(&mut out, &m.header);
-            put_text(&mut out, &m.base_dn);
-            put_text(&mut out, &m.server_id);
-            put_text(&mut out, &m.server_url);
-            put_num(&mut out, m.window_size);
-            put_bool(&mut out, m.ssl_encryption);
-            put_num(&mut out, m.degraded_status_threshold);
-            put_num(&mut out, m.weight);
-            put_num(&mut out, m.connected_ds_number);
-            put_list(&mut out, &m.server_state);
-        }
-        ReplMsg::StartSession(m) => {
-            out.extend_from_slice(&[m.status, m.assured_flag, m.assured_mode, m.safe_data_level]);
-            put_list(&mut out, &m.referral_urls);
-        }
-        ReplMsg::Topology(t) => {
-            put_num(&mut out, t.ds.len());
-            for ds in &t.ds {
-                put_text(&mut out, &ds.ds_id);
-                put_text(&mut out, &ds.rs_id);
-                put_num(&mut out, ds.generation_id);
-                put_num(&mut out, ds.status);
-            }
-            put_num(&mut out, t.rs.len());
-            for rs in &t.rs {
-                put_text(&mut out, &rs.rs_id);
-                put_num(&mut out, rs.generation_id);
-                put_text(&mut out, &rs.server_url);
-            }
-        }
+        ReplMsg::ServerStart(m) => start::encode_server_start(&mut out, m),
+        ReplMsg::ReplServerStart(m) => start::encode_repl_server_start(&mut out, m),
+        ReplMsg::ReplServerStartDs(m) => start::encode_repl_server_start_ds(&mut out, m),
+        ReplMsg::StartSession(m) => start::encode_start_session(&mut out, m),
+        ReplMsg::Topology(t) => topology::encode(&mut out, t),
         ReplMsg::Heartbeat | ReplMsg::Stop => {}
         ReplMsg::CtHeartbeat { csn } => put_text(&mut out, csn),
         ReplMsg::Window { num_ack } => put_num(&mut out, num_ack),
@@ -374,66 +224,6 @@ pub fn decode_frame(buf: &[u8], max_frame_len: usize) -> Result<Option<(ReplMsg,
     Ok(Some((msg, HEADER_LEN + len)))
 }
 
-/// A cursor over a payload's fields.
-struct Fields<'a> {
-    buf: &'a [u8],
-    pos: usize,
-    msg: &'static str,
-}
-
-impl<'a> Fields<'a> {
-    fn byte(&mut self, field: &'static str) -> Result<u8, WireError> {
-        let b = *self.buf.get(self.pos).ok_or(WireError::MissingField { msg: self.msg, field })?;
-        self.pos += 1;
-        Ok(b)
-    }
-
-    fn text(&mut self, field: &'static str) -> Result<String, WireError> {
-        let rest = self.buf.get(self.pos..).unwrap_or_default();
-        let nul = rest.iter().position(|&b| b == 0).ok_or(WireError::MissingField { msg: self.msg, field })?;
-        let text = std::str::from_utf8(&rest[..nul]).map_err(|_| WireError::BadText { msg: self.msg, field })?;
-        self.pos += nul + 1;
-        Ok(text.to_owned())
-    }
-
-    fn num<T: std::str::FromStr>(&mut self, field: &'static str) -> Result<T, WireError> {
-        let text = self.text(field)?;
-        text.parse().map_err(|_| WireError::BadNumber { msg: self.msg, field, text })
-    }
-
-    fn boolean(&mut self, field: &'static str) -> Result<bool, WireError> {
-        match self.text(field)?.as_str() {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            other => Err(WireError::BadNumber { msg: self.msg, field, text: other.to_owned() }),
-        }
-    }
-
-    fn rest_list(&mut self, field: &'static str) -> Result<Vec<String>, WireError> {
-        let mut items = Vec::new();
-        while self.pos < self.buf.len() {
-            items.push(self.text(field)?);
-        }
-        Ok(items)
-    }
-
-    fn header(&mut self) -> Result<StartHeader, WireError> {
-        Ok(StartHeader {
-            protocol_version: self.byte("protocol version")?,
-            generation_id: self.num("generation id")?,
-            group_id: self.byte("group id")?,
-        })
-    }
-
-    fn finish(self) -> Result<(), WireError> {
-        if self.pos == self.buf.len() {
-            Ok(())
-        } else {
-            Err(WireError::TrailingBytes { msg: self.msg, extra: self.buf.len() - self.pos })
-        }
-    }
-}
-
 /// Decodes a payload (type byte first, no length prefix).
 pub fn decode_payload(payload: &[u8]) -> Result<ReplMsg, WireError> {
     use msg_type::*;
@@ -451,81 +241,13 @@ pub fn decode_payload(payload: &[u8]) -> Result<ReplMsg, WireError> {
         MODIFY => "ModifyMsg",
         other => return Err(WireError::UnknownType(other)),
     };
-    let mut f = Fields { buf: payload, pos: 1, msg: name };
+    let mut f = Fields::new(payload, name);
     let msg = match ty {
-        SERVER_START => ReplMsg::ServerStart(ServerStart {
-            header: f.header()?,
-            base_dn: f.text("baseDN")?,
-            server_id: f.text("serverId")?,
-            server_url: f.text("serverURL")?,
-            max_receive_delay: f.num("maxReceiveDelay")?,
-            max_receive_queue: f.num("maxReceiveQueue")?,
-            max_send_delay: f.num("maxSendDelay")?,
-            max_send_queue: f.num("maxSendQueue")?,
-            window_size: f.num("windowSize")?,
-            heartbeat_interval_ms: f.num("heartbeatInterval")?,
-            ssl_encryption: f.boolean("sslEncryption")?,
-            server_state: f.rest_list("serverState")?,
-        }),
-        REPL_SERVER_START => ReplMsg::ReplServerStart(ReplServerStart {
-            header: f.header()?,
-            base_dn: f.text("baseDN")?,
-            server_id: f.text("serverId")?,
-            server_url: f.text("serverURL")?,
-            window_size: f.num("windowSize")?,
-            ssl_encryption: f.boolean("sslEncryption")?,
-            degraded_status_threshold: f.num("degradedStatusThreshold")?,
-            server_state: f.rest_list("serverState")?,
-        }),
-        REPL_SERVER_START_DS => ReplMsg::ReplServerStartDs(ReplServerStartDs {
-            header: f.header()?,
-            base_dn: f.text("baseDN")?,
-            server_id: f.text("serverId")?,
-            server_url: f.text("serverURL")?,
-            window_size: f.num("windowSize")?,
-            ssl_encryption: f.boolean("sslEncryption")?,
-            degraded_status_threshold: f.num("degradedStatusThreshold")?,
-            weight: f.num("weight")?,
-            connected_ds_number: f.num("connectedDSNumber")?,
-            server_state: f.rest_list("serverState")?,
-        }),
-        START_SESSION => ReplMsg::StartSession(StartSession {
-            status: f.byte("status")?,
-            assured_flag: f.byte("assured flag")?,
-            assured_mode: f.byte("assured mode")?,
-            safe_data_level: f.byte("safe data level")?,
-            referral_urls: f.rest_list("referral URL")?,
-        }),
-        TOPOLOGY => {
-            let ds_count: usize = f.num("DS count")?;
-            // Each entry takes at least 2 bytes per field; a count larger than
-            // the payload could hold is junk, and is refused before allocating.
-            if ds_count > payload.len() / 8 {
-                return Err(WireError::BadNumber { msg: name, field: "DS count", text: ds_count.to_string() });
-            }
-            let mut ds = Vec::with_capacity(ds_count);
-            for _ in 0..ds_count {
-                ds.push(DsInfo {
-                    ds_id: f.text("dsId")?,
-                    rs_id: f.text("rsId")?,
-                    generation_id: f.num("generationId")?,
-                    status: f.num("status")?,
-                });
-            }
-            let rs_count: usize = f.num("RS count")?;
-            if rs_count > payload.len() / 6 {
-                return Err(WireError::BadNumber { msg: name, field: "RS count", text: rs_count.to_string() });
-            }
-            let mut rs = Vec::with_capacity(rs_count);
-            for _ in 0..rs_count {
-                rs.push(RsInfo {
-                    rs_id: f.text("rsId")?,
-                    generation_id: f.num("generationId")?,
-                    server_url: f.text("serverURL")?,
-                });
-            }
-            ReplMsg::Topology(Topology { ds, rs })
-        }
+        SERVER_START => ReplMsg::ServerStart(start::decode_server_start(&mut f)?),
+        REPL_SERVER_START => ReplMsg::ReplServerStart(start::decode_repl_server_start(&mut f)?),
+        REPL_SERVER_START_DS => ReplMsg::ReplServerStartDs(start::decode_repl_server_start_ds(&mut f)?),
+        START_SESSION => ReplMsg::StartSession(start::decode_start_session(&mut f)?),
+        TOPOLOGY => ReplMsg::Topology(topology::decode(&mut f)?),
         HEARTBEAT => ReplMsg::Heartbeat,
         STOP => ReplMsg::Stop,
         CT_HEARTBEAT => ReplMsg::CtHeartbeat { csn: f.text("CSN")? },
