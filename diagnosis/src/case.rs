@@ -1,124 +1,40 @@
 //! A case folder (`spec/cli.md`): optional `topology.toml`, `servers/NAME/…`
-//! files and `probes.jsonl`. Files are read line by line, never whole.
+//! files and `probes.jsonl`; which family each server folder belongs to.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
-
 use crate::error::DiagnosisError;
-use crate::model::ReadStats;
+use crate::input::ReadStats;
+pub use crate::lines::for_each_line;
+pub use crate::topology::{Connector, TopoServer, Topology};
 
-/// One server as `topology.toml` describes it (every field optional).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TopoServer {
-    pub name: String,
-    pub flavor: Option<String>,
-    pub version: Option<String>,
-    pub host: Option<String>,
-    pub addresses: Vec<String>,
-    pub server_id: Option<String>,
-    pub domains: Vec<String>,
-    pub replication_port: Option<u16>,
-    pub admin_port: Option<u16>,
-    pub ldap_port: Option<u16>,
-    pub truststore: Option<String>,
-    pub site: Option<String>,
+/// The three families of `spec/verdicts.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Flavor {
+    Ds,
+    R389,
+    Exchange,
 }
 
-/// An Exchange directory replication connector.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Connector {
-    pub site: String,
-    pub bridgehead: Option<String>,
-    pub inbound_sites: Vec<String>,
-    /// Activations a day.
-    pub schedule: Option<u32>,
-    pub detail_view: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Topology {
-    pub collected_at: Option<OffsetDateTime>,
-    pub servers: Vec<TopoServer>,
-    pub connectors: Vec<Connector>,
-}
-
-impl Topology {
-    pub fn server(&self, name: &str) -> Option<&TopoServer> {
-        self.servers.iter().find(|s| s.name == name)
+impl Flavor {
+    /// As `topology.toml` and verdict ids write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::Ds => "ds",
+            Flavor::R389 => "389",
+            Flavor::Exchange => "exchange",
+        }
     }
 
-    /// Reads `topology.toml`; keys it does not know are ignored.
-    pub fn parse(text: &str) -> Result<Topology, String> {
-        let v: toml::Value = toml::from_str(text).map_err(|e| e.to_string())?;
-        let s = |t: &toml::Value, k: &str| t.get(k).and_then(|x| x.as_str()).map(str::to_owned);
-        let list = |t: &toml::Value, k: &str| -> Vec<String> {
-            t.get(k)
-                .and_then(|x| x.as_array())
-                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-                .unwrap_or_default()
-        };
-        let port = |t: &toml::Value, k: &str| {
-            t.get("ports").and_then(|p| p.get(k)).and_then(|x| x.as_integer()).and_then(|n| u16::try_from(n).ok())
-        };
-        let collected_at = match v.get("collected_at") {
-            Some(toml::Value::String(t)) => {
-                Some(OffsetDateTime::parse(t, &Rfc3339).map_err(|e| format!("collected_at {t:?}: {e}"))?)
-            }
-            Some(toml::Value::Datetime(d)) => OffsetDateTime::parse(&d.to_string(), &Rfc3339).ok(),
-            _ => None,
-        };
-        let servers = v
-            .get("servers")
-            .and_then(|x| x.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|t| {
-                        Some(TopoServer {
-                            name: s(t, "name")?,
-                            flavor: s(t, "flavor"),
-                            version: s(t, "version").or_else(|| t.get("version").map(|x| x.to_string())),
-                            host: s(t, "host"),
-                            addresses: list(t, "addresses"),
-                            server_id: s(t, "server_id")
-                                .or_else(|| t.get("server_id").and_then(|x| x.as_integer()).map(|n| n.to_string())),
-                            domains: list(t, "domains"),
-                            replication_port: port(t, "replication"),
-                            admin_port: port(t, "admin"),
-                            ldap_port: port(t, "ldap"),
-                            truststore: s(t, "truststore"),
-                            site: s(t, "site"),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let connectors = v
-            .get("connectors")
-            .and_then(|x| x.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|t| {
-                        Some(Connector {
-                            site: s(t, "site")?,
-                            bridgehead: s(t, "bridgehead"),
-                            inbound_sites: list(t, "inbound_sites"),
-                            schedule: t
-                                .get("schedule")
-                                .and_then(|x| x.as_integer())
-                                .and_then(|n| u32::try_from(n).ok()),
-                            detail_view: s(t, "detail_view"),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(Topology { collected_at, servers, connectors })
+    pub fn parse(s: &str) -> Option<Flavor> {
+        [Flavor::Ds, Flavor::R389, Flavor::Exchange].into_iter().find(|f| s.eq_ignore_ascii_case(f.name()))
     }
 }
+
+/// Files that only one family's servers have: they tell a server folder's
+/// flavor when `topology.toml` does not (`errors` is in both ds and 389).
+const MARKERS: &[(&str, Flavor)] =
+    &[("agreements.ldif", Flavor::R389), ("replica.ldif", Flavor::R389), ("events.log", Flavor::Exchange)];
 
 /// What a case folder holds.
 #[derive(Debug, Clone)]
@@ -127,6 +43,10 @@ pub struct Case {
     pub topology: Option<Topology>,
     /// Server folder names under `servers/`, sorted.
     pub servers: Vec<String>,
+    /// Every regular file of the case, relative (`topology.toml`,
+    /// `servers/ds-1/errors`), sorted; sub-folders of a server (`certs/`)
+    /// are not case files.
+    pub files: Vec<String>,
 }
 
 impl Case {
@@ -139,25 +59,32 @@ impl Case {
             return Err(DiagnosisError::Unreadable { path: root.to_owned(), reason: "not a folder".into() });
         }
         let topology = match std::fs::read_to_string(root.join("topology.toml")) {
-            Ok(text) => match Topology::parse(&text) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    stats.unreadable.insert("topology.toml".into(), e);
-                    None
+            Ok(text) => {
+                let lines = text.lines().count() as u64;
+                stats.read.entry("topology.toml".into()).or_default().lines = lines;
+                match Topology::parse(&text) {
+                    Ok(t) => Some(t),
+                    Err(e) => {
+                        stats.unreadable.insert("topology.toml".into(), e);
+                        None
+                    }
                 }
-            },
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
                 stats.unreadable.insert("topology.toml".into(), e.to_string());
                 None
             }
         };
+        let mut files = regular_files(root, "", stats);
         let mut servers = Vec::new();
         match std::fs::read_dir(root.join("servers")) {
             Ok(rd) => {
                 for e in rd.flatten() {
                     if e.path().is_dir() {
-                        servers.push(e.file_name().to_string_lossy().into_owned());
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        files.extend(regular_files(&e.path(), &format!("servers/{name}/"), stats));
+                        servers.push(name);
                     }
                 }
             }
@@ -167,13 +94,14 @@ impl Case {
             }
         }
         servers.sort();
+        files.sort();
         if servers.is_empty() && topology.is_none() && !root.join("probes.jsonl").exists() {
             return Err(DiagnosisError::Unreadable {
                 path: root.to_owned(),
                 reason: "no servers/ folder, topology.toml or probes.jsonl: not a case folder".into(),
             });
         }
-        Ok(Case { root: root.to_owned(), topology, servers })
+        Ok(Case { root: root.to_owned(), topology, servers, files })
     }
 
     /// `servers/NAME/FILE` relative to the case, as evidence names it.
@@ -192,49 +120,39 @@ impl Case {
     pub fn topo_server(&self, name: &str) -> Option<&TopoServer> {
         self.topology.as_ref().and_then(|t| t.server(name))
     }
+
+    /// A server folder's flavor: `topology.toml`'s, else a file only that
+    /// family has; `None` when nothing tells.
+    pub fn flavor(&self, server: &str) -> Option<Flavor> {
+        if let Some(f) = self.topo_server(server).and_then(|s| s.flavor.as_deref()).and_then(Flavor::parse) {
+            return Some(f);
+        }
+        MARKERS.iter().find(|(file, _)| self.exists(&Case::rel(server, file))).map(|(_, f)| *f)
+    }
+
+    /// The server folders a family reads: its own, and those nothing assigns.
+    pub fn servers_of(&self, flavor: Flavor) -> impl Iterator<Item = &String> + '_ {
+        self.servers.iter().filter(move |s| self.flavor(s).is_none_or(|f| f == flavor))
+    }
+
+    /// Does any of `flavor`'s server folders hold one of `files`?
+    pub fn any_file(&self, flavor: Flavor, files: &[&str]) -> bool {
+        self.servers_of(flavor).any(|s| files.iter().any(|f| self.exists(&Case::rel(s, f))))
+    }
 }
 
-/// Calls `f(line_number, line, stats)` for every line of a file, streaming. Bytes
-/// that are not UTF-8 are replaced and counted; an unreadable file is recorded.
-/// Returns false when the file is missing or unreadable.
-pub fn for_each_line(
-    case: &Case,
-    rel: &str,
-    stats: &mut ReadStats,
-    mut f: impl FnMut(u64, &str, &mut ReadStats),
-) -> bool {
-    let file = match File::open(case.path(rel)) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
+/// The regular files directly in `dir`, as `prefix` + name.
+fn regular_files(dir: &Path, prefix: &str, stats: &mut ReadStats) -> Vec<String> {
+    match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .map(|e| format!("{prefix}{}", e.file_name().to_string_lossy()))
+            .collect(),
         Err(e) => {
-            stats.unreadable.insert(rel.to_owned(), e.to_string());
-            return false;
-        }
-    };
-    let mut reader = BufReader::with_capacity(1 << 16, file);
-    let mut buf = Vec::with_capacity(512);
-    let mut n = 0u64;
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                stats.unreadable.insert(rel.to_owned(), format!("after line {n}: {e}"));
-                break;
-            }
-        }
-        n += 1;
-        while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-            buf.pop();
-        }
-        match std::str::from_utf8(&buf) {
-            Ok(line) => f(n, line, stats),
-            Err(_) => {
-                stats.non_utf8(rel);
-                f(n, &String::from_utf8_lossy(&buf), stats);
-            }
+            let at = if prefix.is_empty() { "." } else { prefix.trim_end_matches('/') };
+            stats.unreadable.insert(at.to_owned(), e.to_string());
+            Vec::new()
         }
     }
-    true
 }

@@ -1,9 +1,10 @@
 //! LDIF as `ldapsearch -LLL` prints it: entries separated by blank lines,
 //! lines folded at 76 columns (a continuation starts with one space), values
-//! base64-encoded after `::`. Read line by line.
+//! base64-encoded after `::`. Read line by line. Shared: the 389 family's
+//! `agreements.ldif` and `replica.ldif` go through it.
 
 use crate::case::{for_each_line, Case};
-use crate::model::ReadStats;
+use crate::input::ReadStats;
 
 /// One attribute value with the line it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,30 +34,18 @@ impl Entry {
     }
 }
 
-/// Decodes standard base64 (padding optional); `None` for bad input.
+/// Decodes a `::` value: standard base64, padding optional (the `base64`
+/// crate; whitespace a wrapped value may carry is dropped first).
 pub fn base64(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    use base64::engine::DecodePaddingMode;
+    use base64::Engine;
+    const LDIF: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let compact: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    LDIF.decode(compact).ok()
 }
 
 /// Reads the entries of an LDIF file; lines that are not `attr: value` are counted.
@@ -131,6 +120,8 @@ mod tests {
     fn base64_decodes() {
         assert_eq!(base64("RXJyb3IgKDAp").as_deref(), Some(&b"Error (0)"[..]));
         assert_eq!(base64("YQ==").as_deref(), Some(&b"a"[..]));
+        assert_eq!(base64("YQ").as_deref(), Some(&b"a"[..]), "padding optional");
+        assert_eq!(base64("RXJy b3Ig\nKDAp").as_deref(), Some(&b"Error (0)"[..]));
         assert_eq!(base64("!!"), None);
     }
 }

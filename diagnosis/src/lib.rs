@@ -5,36 +5,44 @@
 //! reads case folders exactly as it would read files copied off real servers:
 //! line by line, never a whole log at once.
 //!
-//! Code map:
-//! - [`model`]: the verdict object (`diagnose --json`), evidence, read statistics.
+//! Code map. Shared by every family:
+//! - [`model`]: the verdict object (`diagnose --json`), evidence.
+//! - [`input`]: what the readers could not use, and what they recognised.
 //! - [`catalog`]: every verdict id, its family, severity and meaning.
-//! - [`case`]: the case folder, `topology.toml`, the streaming line reader.
+//! - [`case`]: the case folder and which family each server folder is.
+//! - [`topology`]: the `topology.toml` file.
+//! - [`lines`]: the streaming line reader (lines cut at 1 MiB).
 //! - [`textmatch`]: message text against catalog templates.
-//! - [`dslog`]: DS `errors`/`replication` logs in every dialect.
-//! - [`probes`]: connectivity probes (`probes.jsonl`).
-//! - [`rules_ds`]: family `ds`.
 //! - [`ldif`]: LDIF as `ldapsearch` prints it (folded lines, base64 values).
-//! - [`status389`]: 389 agreement status strings → verdicts.
-//! - [`rules_389`]: family `389`.
-//! - [`rules_exchange`]: family `exchange` (event records, connector schedules).
-//! - [`guidance`]: fix steps and commands filled from the case.
+//! - [`probes`]: connectivity probes (`probes.jsonl`).
+//! - [`guidance`]: how fix steps name servers; the connectivity test.
+//! - [`family`]: the family interface and the list of families.
 //! - [`report`]: the human report.
 //! - [`error`]: what makes a case unreadable.
+//!
+//! Families, one folder each (see [`family`]):
+//! - [`ds`]: ForgeRock DS / OpenDJ (`src/ds/`).
+//! - [`r389`]: 389 Directory Server (`src/389/`).
+//! - [`exchange`]: Exchange 5.5 (`src/exchange/`).
 
 pub mod case;
 pub mod catalog;
-pub mod dslog;
 pub mod error;
+pub mod family;
 pub mod guidance;
+pub mod input;
 pub mod ldif;
+pub mod lines;
 pub mod model;
 pub mod probes;
 pub mod report;
-pub mod rules_389;
-pub mod rules_ds;
-pub mod rules_exchange;
-pub mod status389;
 pub mod textmatch;
+pub mod topology;
+
+pub mod ds;
+pub mod exchange;
+#[path = "389/mod.rs"]
+pub mod r389;
 
 use std::path::Path;
 
@@ -46,24 +54,31 @@ pub use model::{Evidence, Report, Severity, Verdict};
 /// Thresholds of every family.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    pub ds: rules_ds::DsOptions,
-    pub r389: rules_389::Options389,
+    pub ds: ds::DsOptions,
+    pub r389: r389::Options389,
 }
 
-/// Diagnoses a case folder.
+/// Diagnoses a case folder. Each family present in the case (it holds that
+/// family's files) gives its verdicts; [`Report::recognised_nothing`] tells
+/// a case in which nothing was recognised.
 pub fn diagnose(root: &Path, opts: &Options) -> Result<Report, DiagnosisError> {
-    let mut report = Report::default();
-    let case = case::Case::open(root, &mut report.input)?;
-    let probes = probes::read(&case, &mut report.input);
-    let logs: Vec<dslog::ServerLog> =
-        case.servers.iter().map(|s| dslog::read_server(&case, s, &mut report.input)).collect();
-    let ds_case = logs.iter().any(|l| l.has_logs())
-        || case.topology.as_ref().is_some_and(|t| t.servers.iter().any(|s| s.flavor.as_deref() == Some("ds")));
-    if ds_case {
-        report.verdicts.extend(rules_ds::diagnose(&case, &logs, &probes, &opts.ds));
+    let mut input = family::Input::default();
+    let case = case::Case::open(root, &mut input.stats)?;
+    input.probes = probes::read(&case, &mut input.stats);
+    let mut verdicts = Vec::new();
+    for f in family::FAMILIES {
+        if (f.present)(&case) {
+            verdicts.extend((f.diagnose)(&case, &mut input, opts));
+        }
     }
-    report.verdicts.extend(rules_389::diagnose(&case, &mut report.input, &opts.r389));
-    report.verdicts.extend(rules_exchange::diagnose(&case, &mut report.input));
+    let mut stats = input.stats;
+    stats.not_read = case
+        .files
+        .iter()
+        .filter(|f| !stats.read.contains_key(*f) && !stats.unreadable.contains_key(*f))
+        .cloned()
+        .collect();
+    let mut report = Report { verdicts, input: stats };
     report.sort();
     Ok(report)
 }

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::input::ReadStats;
+
 /// How bad a verdict is; ordered from worst to best for sorting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -58,37 +60,10 @@ pub struct Verdict {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Report {
     pub verdicts: Vec<Verdict>,
-    /// Lines the readers could not use (not part of the contract; analyzers may omit it).
+    /// What the readers could not use, per file (`spec/cli.md`; external
+    /// analyzers may omit it).
     #[serde(default, skip_serializing_if = "ReadStats::is_clean")]
     pub input: ReadStats,
-}
-
-/// What the readers met that they could not use, per file.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ReadStats {
-    /// Lines with bytes that are not UTF-8 (read with replacement characters).
-    #[serde(default)]
-    pub non_utf8_lines: BTreeMap<String, u64>,
-    /// Lines whose shape is not the file's format (truncated, foreign).
-    #[serde(default)]
-    pub unknown_lines: BTreeMap<String, u64>,
-    /// Files that could not be read at all, with the reason.
-    #[serde(default)]
-    pub unreadable: BTreeMap<String, String>,
-}
-
-impl ReadStats {
-    pub fn is_clean(&self) -> bool {
-        self.non_utf8_lines.is_empty() && self.unknown_lines.is_empty() && self.unreadable.is_empty()
-    }
-
-    pub fn unknown(&mut self, file: &str) {
-        *self.unknown_lines.entry(file.to_owned()).or_default() += 1;
-    }
-
-    pub fn non_utf8(&mut self, file: &str) {
-        *self.non_utf8_lines.entry(file.to_owned()).or_default() += 1;
-    }
 }
 
 impl Verdict {
@@ -117,5 +92,13 @@ impl Report {
         self.verdicts.sort_by(|a, b| {
             a.severity.cmp(&b.severity).then_with(|| a.subject.cmp(&b.subject)).then_with(|| a.id.cmp(&b.id))
         });
+    }
+
+    /// No verdict, and no file of the case held anything the engine
+    /// recognises: `replharness diagnose` exits 2 and lists the files
+    /// ([`crate::report::nothing_recognised`]). Meaningful for the engine's
+    /// own reports (a report read back from JSON has no read counts).
+    pub fn recognised_nothing(&self) -> bool {
+        self.verdicts.is_empty() && self.input.recognised_nothing()
     }
 }

@@ -1,5 +1,6 @@
 //! `probes.jsonl`: connectivity probes gathered by the harness or a person,
-//! one JSON object a line. Unknown keys are ignored; bad lines are counted.
+//! one JSON object a line, read once for every family. Unknown keys are
+//! ignored; bad lines are counted.
 
 use serde::Deserialize;
 
@@ -37,6 +38,7 @@ pub fn read(case: &Case, stats: &mut ReadStats) -> Vec<Probe> {
         }
         match serde_json::from_str::<Probe>(line) {
             Ok(mut p) => {
+                stats.recognised("probes.jsonl");
                 p.evidence = Some(Evidence { file: "probes.jsonl".into(), line: n, text: line.to_owned() });
                 out.push(p);
             }

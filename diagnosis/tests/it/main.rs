@@ -4,5 +4,6 @@ mod ds;
 mod exchange;
 mod junk;
 mod r389;
+mod regressions;
 mod schema;
 mod support;

@@ -1,7 +1,7 @@
 //! Family `389`: every documented status string, bare and wrapped; one
 //! fixture per verdict; LDIF shapes; the stalled agreement.
 
-use diagnosis::status389::classify;
+use diagnosis::r389::status::classify;
 
 use crate::support::*;
 
@@ -123,7 +123,10 @@ fn guidance_fits_the_cause() {
     assert_eq!(v.cause.as_deref(), Some("refused"));
     guidance_has(v, "openssl s_client -connect b.example.com:389");
     let r = run("389/needs-reinit");
-    guidance_has(one(&r, "389.needs-reinit", &[]), "dsconf slapd-a repl-agmt init --suffix dc=example,dc=com a-to-b");
+    let v = one(&r, "389.needs-reinit", &[]);
+    let step = step_with(v, &["dsconf slapd-a repl-agmt init"]);
+    assert_eq!(flag(&command(v, "repl-agmt init"), "--suffix"), "dc=example,dc=com");
+    assert!(step.ends_with(" a-to-b"), "the agreement is named: {step}");
     let r = run("389/generation-id-mismatch");
     let v = one(&r, "389.generation-id-mismatch", &[]);
     guidance_has(v, "repl-agmt init");

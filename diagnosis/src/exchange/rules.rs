@@ -1,114 +1,28 @@
-//! Family `exchange`: intersite directory replication from the
-//! directory-service event records (`events.log`, as Event Viewer saves them:
-//! tab-delimited Date, Time, Source, Type, Category, Event, User, Computer,
-//! Description) and the connectors of `topology.toml`.
+//! The exchange rules: a bridgehead that falls behind, a request without
+//! reply, a full reply without a follow-up, a schedule that runs four times
+//! an hour where once was meant.
 
 use std::collections::BTreeMap;
 
-use time::{Date, Duration, Month, OffsetDateTime, Time};
+use time::{Duration, OffsetDateTime};
 
-use crate::case::{for_each_line, Case};
+use super::events::{Ev, Rec};
+use crate::case::Case;
 use crate::catalog;
-use crate::guidance::exchange_messages_a_day;
-use crate::model::{Evidence, ReadStats, Verdict};
-use crate::textmatch::captures;
+use crate::model::Verdict;
 
 /// Activations a day when nothing says otherwise (every 3 hours).
 const DEFAULT_ACTIVATIONS: u64 = 8;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Ev {
-    /// 1068 at the requester.
-    Ask { nc: String, partner: String },
-    /// 1100 at the requester.
-    Submitted { partner: String, nc: String },
-    /// 1099 back at the requester.
-    ReplyBack { partner: String, nc: String },
-    /// 1099 at the responder.
-    Request { requester: String, nc: String },
-    /// 1071 at the responder.
-    Retrieved { more: bool },
-    /// 1101 at the responder.
-    Answered { requester: String },
+/// Messages a day across an Exchange 5.5 organization: N × ((N−1) × 2 × F × 2).
+pub fn messages_a_day(sites: u64, activations: u64) -> u64 {
+    sites * (sites.saturating_sub(1) * 2 * activations * 2)
 }
 
-#[derive(Debug, Clone)]
-struct Rec {
-    at: OffsetDateTime,
-    computer: String,
-    ev: Ev,
-    evidence: Evidence,
-}
-
-fn parse_when(date: &str, time_of_day: &str) -> Option<OffsetDateTime> {
-    let mut d = date.split('/');
-    let (m, day, y) = (d.next()?.parse::<u8>().ok()?, d.next()?.parse::<u8>().ok()?, d.next()?.parse::<i32>().ok()?);
-    let mut t = time_of_day.split(':');
-    let (h, mi, s) = (t.next()?.parse().ok()?, t.next()?.parse().ok()?, t.next().unwrap_or("0").parse().ok()?);
-    Some(
-        Date::from_calendar_date(y, Month::try_from(m).ok()?, day)
-            .ok()?
-            .with_time(Time::from_hms(h, mi, s).ok()?)
-            .assume_utc(),
-    )
-}
-
-fn classify(id: &str, text: &str) -> Option<Ev> {
-    let t = text.trim();
-    let c = |tpl: &str| captures(tpl, t);
-    match id {
-        "1068" => c("Ask for updates for naming context %s from %s (options %s).")
-            .map(|v| Ev::Ask { nc: v[0].into(), partner: v[1].into() }),
-        "1100" => c("-> Message submitted to %s requesting updates for %s.")
-            .map(|v| Ev::Submitted { partner: v[0].into(), nc: v[1].into() }),
-        "1099" => c("<- Message received back from the remote directory %s for %s.")
-            .map(|v| Ev::ReplyBack { partner: v[0].into(), nc: v[1].into() })
-            .or_else(|| {
-                c("<- Message received from requesting directory %s for %s.")
-                    .map(|v| Ev::Request { requester: v[0].into(), nc: v[1].into() })
-            }),
-        "1071" => Some(Ev::Retrieved { more: t.contains("More objects remain") }),
-        "1101" => c("-> Message submitted back to the requesting connector %s.")
-            .map(|v| Ev::Answered { requester: v[0].into() }),
-        _ => None,
-    }
-}
-
-fn read(case: &Case, stats: &mut ReadStats) -> Vec<Rec> {
-    let mut out = Vec::new();
-    for server in &case.servers {
-        let rel = Case::rel(server, "events.log");
-        for_each_line(case, &rel, stats, |n, line, stats| {
-            let f: Vec<&str> = line.split('\t').collect();
-            if f.len() < 9 {
-                if !line.trim().is_empty() {
-                    stats.unknown(&rel);
-                }
-                return;
-            }
-            let Some(at) = parse_when(f[0], f[1]) else {
-                if f[0] != "Date" {
-                    stats.unknown(&rel);
-                }
-                return;
-            };
-            if let Some(ev) = classify(f[5].trim(), f[8]) {
-                out.push(Rec {
-                    at,
-                    computer: f[7].trim().to_owned(),
-                    ev,
-                    evidence: Evidence { file: rel.clone(), line: n, text: line.to_owned() },
-                });
-            }
-        });
-    }
-    out.sort_by_key(|r| r.at);
-    out
-}
-
-struct Ctx<'a> {
-    case: &'a Case,
-    now: OffsetDateTime,
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    pub case: &'a Case,
+    pub now: OffsetDateTime,
 }
 
 impl Ctx<'_> {
@@ -154,28 +68,7 @@ impl Ctx<'_> {
     }
 }
 
-pub fn diagnose(case: &Case, stats: &mut ReadStats) -> Vec<Verdict> {
-    let recs = read(case, stats);
-    let any_log = case.servers.iter().any(|s| case.exists(&Case::rel(s, "events.log")));
-    if !any_log {
-        return Vec::new();
-    }
-    let now = case.topology.as_ref().and_then(|t| t.collected_at).or_else(|| recs.last().map(|r| r.at));
-    let Some(now) = now else {
-        return vec![Verdict::new("exchange.healthy", catalog::severity("exchange.healthy"))];
-    };
-    let ctx = Ctx { case, now };
-    let mut out = Vec::new();
-    overloaded_and_no_reply(&ctx, &recs, &mut out);
-    paging(&ctx, &recs, &mut out);
-    quadrupled(&ctx, &recs, &mut out);
-    if out.is_empty() {
-        out.push(Verdict::new("exchange.healthy", catalog::severity("exchange.healthy")));
-    }
-    out
-}
-
-fn overloaded_and_no_reply(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
+pub fn overloaded_and_no_reply(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
     // Requests submitted by each requester to each partner, and their replies, in order.
     // (requester, partner) → (requests, replies).
     type Exchanges<'r> = (Vec<&'r Rec>, Vec<&'r Rec>);
@@ -220,8 +113,8 @@ fn overloaded_and_no_reply(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
                 ),
                 format!(
                     "Make the connector schedule less frequent (the default is every 3 hours; the most is 4 an hour): with {n} sites the organization sends {} messages a day at {f} activations a day, {} at {proposed}",
-                    exchange_messages_a_day(n, f),
-                    exchange_messages_a_day(n, proposed)
+                    messages_a_day(n, f),
+                    messages_a_day(n, proposed)
                 ),
                 format!("Or move the connector to a less loaded bridgehead than {partner}"),
             ];
@@ -246,7 +139,7 @@ fn overloaded_and_no_reply(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
     }
 }
 
-fn paging(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
+pub fn paging(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
     // At a responder: the request a 1071 answers is the last 1099 from a requester before it.
     let mut last_request: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
     for (i, r) in recs.iter().enumerate() {
@@ -279,7 +172,7 @@ fn paging(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
     }
 }
 
-fn quadrupled(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
+pub fn quadrupled(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
     let Some(t) = &ctx.case.topology else { return };
     for c in &t.connectors {
         let Some(bh) = &c.bridgehead else { continue };
@@ -309,11 +202,23 @@ fn quadrupled(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
                 ),
                 format!(
                     "With {n} sites that is {} messages a day instead of {}",
-                    exchange_messages_a_day(n, meant * 4),
-                    exchange_messages_a_day(n, meant)
+                    messages_a_day(n, meant * 4),
+                    messages_a_day(n, meant)
                 ),
             ];
             out.push(v);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_messages_a_day_table() {
+        assert_eq!(messages_a_day(10, 8), 2880);
+        assert_eq!(messages_a_day(20, 8), 12160);
+        assert_eq!(messages_a_day(30, 8), 27840);
     }
 }

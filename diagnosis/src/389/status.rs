@@ -1,4 +1,4 @@
-//! `nsds5replicaLastUpdateStatus` → verdict id, for every string the 389-DS
+//! `nsds5replicaLastUpdateStatus` (or its JSON twin) → verdict id, for every string the 389-DS
 //! design page documents, bare or in the shapes real servers wrap them in:
 //! `Error (N) ` in front, ` - LDAP error: TEXT (connection error)` or a
 //! replication error name in parentheses behind, `Replication error acquiring
@@ -98,10 +98,32 @@ fn connection_cause(rc: Option<i64>, text: Option<&str>) -> Option<&'static str>
     }
 }
 
-/// The JSON twin's `message` (or `None` when the value is not that JSON).
+/// The JSON twin of the status (`nsds5replicaLastUpdateStatusJSON`); keys it
+/// does not know are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct StatusJson {
+    pub message: String,
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+/// The JSON twin's `message` and `state` (or `None` when the value is not that JSON).
 pub fn json_message(value: &str) -> Option<(String, Option<String>)> {
-    let v: serde_json::Value = serde_json::from_str(value).ok()?;
-    let msg = v.get("message")?.as_str()?.to_owned();
-    let state = v.get("state").and_then(|s| s.as_str()).map(str::to_owned);
-    Some((msg, state))
+    let j: StatusJson = serde_json::from_str(value).ok()?;
+    Some((j.message, j.state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_twin_reads_with_keys_it_does_not_know() {
+        let v = r#"{"state": "red", "ldap_rc": "49", "ldap_rc_text": "Invalid credentials", "repl_rc": "16", "repl_rc_text": "connection error", "date": "2026-11-22T03:02:51Z", "message": "Error (49) Problem connecting to replica - LDAP error: Invalid credentials (connection error)"}"#;
+        let (m, state) = json_message(v).expect("the twin");
+        assert!(m.starts_with("Error (49) Problem connecting"));
+        assert_eq!(state.as_deref(), Some("red"));
+        assert_eq!(json_message("Error (0) not json"), None);
+        assert_eq!(json_message(r#"{"state": "green"}"#), None, "no message, nothing to classify");
+    }
 }
