@@ -4,6 +4,7 @@ use bytes::BytesMut;
 use harness::codec::ReplCodec;
 use harness::wire::{self, *};
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use tokio_util::codec::Decoder;
 
 fn text() -> impl Strategy<Value = String> {
@@ -18,7 +19,8 @@ fn header() -> impl Strategy<Value = StartHeader> {
     })
 }
 
-fn msg() -> impl Strategy<Value = ReplMsg> {
+/// Any message the protocol has, with arbitrary field values.
+pub fn msg() -> impl Strategy<Value = ReplMsg> {
     let server_start = (
         header(),
         (text(), text(), text()),
@@ -138,7 +140,11 @@ fn encode_all(msgs: &[ReplMsg]) -> BytesMut {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn every_message_round_trips(m in msg()) {

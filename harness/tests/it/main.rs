@@ -1,7 +1,9 @@
-//! Integration tests of the harness: the codec's properties and a mesh of
+//! Integration tests of the harness: the codec's properties and meshes of
 //! mock servers on real loopback sockets.
 
+mod blackhole;
 mod codec_props;
+mod malformed;
 mod mesh;
 mod relay;
 mod support;

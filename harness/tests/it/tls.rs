@@ -43,6 +43,7 @@ async fn an_mtls_mesh_logs_the_same_lines_as_clear_text() {
         let pem = std::fs::read_to_string(dir.path().join("servers/ds-1/certs/server.pem")).expect("public cert");
         assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
         let all: Vec<_> = walk(dir.path());
+        assert_eq!(all.len(), 1 + 3 * 4, "topology.toml and four files per server");
         assert!(all.iter().all(|c| !c.contains("PRIVATE KEY")), "never a private key in a case folder");
         mesh.shutdown().await;
     })
@@ -50,14 +51,17 @@ async fn an_mtls_mesh_logs_the_same_lines_as_clear_text() {
     .expect("bounded");
 }
 
+/// Every file's text under `dir` (bytes that are not UTF-8 shown replaced,
+/// never left out: a key in binary form must not slip through).
 fn walk(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).expect("dir").flatten() {
-        let p = e.path();
+    for e in std::fs::read_dir(dir).expect("dir") {
+        let p = e.expect("dir entry").path();
         if p.is_dir() {
             out.extend(walk(&p));
         } else {
-            out.push(std::fs::read_to_string(&p).unwrap_or_default());
+            let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            out.push(String::from_utf8_lossy(&bytes).into_owned());
         }
     }
     out
