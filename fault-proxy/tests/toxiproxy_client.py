@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 
+import requests
 from toxiproxy import Toxiproxy
 from toxiproxy.api import APIConsumer
 
@@ -32,6 +33,25 @@ def round_trip(port, payload=b"ping"):
                 break
             got += chunk
         return got, time.monotonic() - start
+
+
+def faults_hit(api, port):
+    """Round-trips on a new connection and returns the toxics its row in
+    fault-proxy's connection listing (an addition) names, while it is open."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+        c.sendall(b"ping")
+        got = b""
+        while len(got) < 4:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        assert got == b"ping", got
+        me = "127.0.0.1:%d" % c.getsockname()[1]
+        rows = requests.get(api + "/proxies/ldap/connections", timeout=5).json()
+        mine = [r for r in rows if r["client"] == me]
+        assert len(mine) == 1, (me, rows)
+        return mine[0]["faults_hit"]
 
 
 def step(name):
@@ -65,17 +85,20 @@ def main():
     assert [p.name for p in made] == ["repl"], made
     assert set(tp.proxies()) == {"ldap", "repl"}, tp.proxies()
 
+    api = "http://%s:%d" % (host, port)
     step("latency toxic takes effect")
     proxy.add_toxic(type="latency", attributes={"latency": 200})
     got, took = round_trip(listen_port)
     assert got == b"ping" and took >= 0.2, (got, took)
     assert "latency_downstream" in proxy.toxics()
+    assert faults_hit(api, listen_port) == ["latency_downstream"]
 
     step("remove it")
     proxy.destroy_toxic("latency_downstream")
-    got, took = round_trip(listen_port)
-    assert got == b"ping" and took < 0.2, (got, took)
+    assert round_trip(listen_port)[0] == b"ping"
     assert proxy.toxics() == {}
+    # No clock: the new connection's listing shows no toxic touched it.
+    assert faults_hit(api, listen_port) == []
 
     step("disable and enable")
     with proxy.down():

@@ -197,3 +197,128 @@ async fn regression_the_library_refuses_what_the_api_refuses() {
     assert!(e.to_string().starts_with("attributes.delay: "), "{e}");
     server.shutdown().await;
 }
+
+mod junk {
+    //! Any JSON as a toxic body: an answer, never a panic; what is accepted
+    //! validates and round-trips; a bounded field takes exactly its range.
+
+    use fault_proxy::bounds::{attributes, Bound};
+    use fault_proxy::toxic::TYPES;
+    use fault_proxy::Toxic;
+    use proptest::prelude::*;
+    use proptest::test_runner::FileFailurePersistence;
+    use serde_json::{json, Map, Value};
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 512,
+            failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel("proptest-regressions"))),
+            ..ProptestConfig::default()
+        }
+    }
+
+    const KEYS: &[&str] = &[
+        "type",
+        "name",
+        "stream",
+        "toxicity",
+        "attributes",
+        "schedule",
+        "target",
+        "latency",
+        "jitter",
+        "rate",
+        "delay",
+        "timeout",
+        "average_size",
+        "size_variation",
+        "bytes",
+        "reset_existing",
+        "new_connections",
+        "start_after_ms",
+        "duration_ms",
+        "flap",
+        "on_ms",
+        "off_ms",
+        "count",
+        "client",
+        "client_ports",
+        "connection",
+        "latancy",
+    ];
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (0u64..100_000).prop_map(Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            prop::sample::select(TYPES).prop_map(Value::from),
+            prop::sample::select(&["upstream", "downstream", "both", "127.0.0.1", "::1/200", "x"][..])
+                .prop_map(Value::from),
+            "[a-z0-9_./:]{0,12}".prop_map(Value::from),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((prop::sample::select(KEYS), inner), 0..6)
+                    .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+            ]
+        })
+    }
+
+    /// A toxic-shaped object: a known type and some of the known keys.
+    fn toxic_like() -> impl Strategy<Value = Value> {
+        (prop::sample::select(TYPES), prop::collection::vec((prop::sample::select(KEYS), value()), 0..5)).prop_map(
+            |(t, kv)| {
+                let mut m: Map<String, Value> = kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+                m.insert("type".into(), t.into());
+                Value::Object(m)
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn junk_bodies_get_an_answer_and_accepted_ones_round_trip(v in prop_oneof![value(), toxic_like()]) {
+            if let Ok(t) = Toxic::from_json(&v) {
+                prop_assert_eq!(t.validate(), Ok(()));
+                let again = Toxic::from_json(&t.to_json());
+                prop_assert_eq!(again.ok(), Some(t));
+            }
+        }
+
+        #[test]
+        fn a_bounded_attribute_takes_exactly_its_range(
+            (t, name, bound) in prop::sample::select(TYPES).prop_flat_map(|t| {
+                let numeric: Vec<(&'static str, Bound)> = attributes(t)
+                    .unwrap_or_default()
+                    .iter()
+                    .copied()
+                    .filter(|(_, b)| b.max().is_some())
+                    .collect();
+                (Just(t), prop::sample::select(if numeric.is_empty() { vec![("", Bound::Flag)] } else { numeric }))
+                    .prop_map(|(t, (n, b))| (t, n, b))
+            }),
+            n in prop_oneof![any::<i64>().prop_map(i128::from), any::<u64>().prop_map(i128::from)],
+        ) {
+            prop_assume!(!name.is_empty());
+            let max = i128::from(bound.max().unwrap_or(0));
+            let v = if n < 0 { json!(n as i64) } else { json!(n as u64) };
+            let r = Toxic::from_json(&json!({"type": t, "attributes": {name: v}}));
+            if (0..=max).contains(&n) {
+                prop_assert!(r.is_ok(), "{t}.{name} = {n}: {r:?}");
+            } else {
+                let e = r.expect_err("out of range").to_string();
+                prop_assert!(e.starts_with(&format!("attributes.{name}: {n} ")), "{e}");
+            }
+        }
+    }
+}

@@ -1,17 +1,19 @@
 //! proptest on real loopback sockets: random payloads and write chunkings
 //! pass byte-exact, in order, both ways, with no fault and under every fault
-//! that does not destroy bytes. Case counts are pinned to keep CI fast.
+//! that does not destroy bytes. Case counts are pinned to keep CI fast;
+//! failures are kept in `tests/proptest-regressions/bytes_exact.txt` and
+//! replayed first.
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use fault_proxy::{Options, Proxy, ProxyServer};
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
 
-use crate::support::{addr, connect, proxied, toxic, Echo, WAIT};
+use crate::support::{addr, connect, eventually, proxied, toxic, Echo, WAIT};
 
 fn runtime() -> &'static Runtime {
     static RT: OnceLock<Runtime> = OnceLock::new();
@@ -60,7 +62,16 @@ fn round_trip(rig: &Rig, payload: &[u8], cuts: &[usize], hold: bool) -> Vec<u8> 
             w.shutdown().await.expect("shutdown");
         });
         if hold {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            // Release once the hold is in force on this connection (its
+            // upstream pump has seen it), so the bytes really were held.
+            let port = r.local_addr().expect("addr").port();
+            eventually("the hold in force", || {
+                rig.proxy
+                    .connections()
+                    .iter()
+                    .any(|c| c.client.ends_with(&format!(":{port}")) && c.faults_hit.iter().any(|f| f == "h"))
+            })
+            .await;
             rig.proxy.remove_fault("h").await.expect("release");
         }
         let mut got = Vec::new();
@@ -68,6 +79,15 @@ fn round_trip(rig: &Rig, payload: &[u8], cuts: &[usize], hold: bool) -> Vec<u8> 
         tokio::time::timeout(WAIT, writer).await.expect("writer in time").expect("writer");
         got
     })
+}
+
+/// 12 cases per fault, whatever PROPTEST_CASES says (real sockets); failures persisted.
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 12,
+        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel("proptest-regressions"))),
+        ..ProptestConfig::default()
+    }
 }
 
 fn payload() -> impl Strategy<Value = Vec<u8>> {
@@ -84,7 +104,7 @@ macro_rules! byte_exact {
         fn $name() {
             static RIG: OnceLock<Rig> = OnceLock::new();
             let rig = RIG.get_or_init(|| rig($fault));
-            proptest!(ProptestConfig { cases: 12, failure_persistence: None, ..ProptestConfig::default() }, |(p in payload(), c in cuts())| {
+            proptest!(config(), |(p in payload(), c in cuts())| {
                 prop_assert_eq!(round_trip(rig, &p, &c, $hold), p);
             });
         }

@@ -6,4 +6,5 @@ mod bytes_exact;
 mod client;
 mod docs;
 mod semantics;
+mod spans;
 mod support;

@@ -61,12 +61,19 @@ async fn drop_passes_no_byte_nor_fin_and_new_connects_get_no_answer() {
     proxy.add_fault(toxic(json!({"type": "drop"}))).await.expect("add");
     live.write_all(b"lost?").await.expect("write");
     assert!(next_read(&mut live, Duration::from_millis(300)).await.is_err(), "no data and no EOF");
-    // connect() itself does not complete: the backlog is full, SYNs go unanswered.
-    let started = Instant::now();
-    let attempt = tokio::time::timeout(Duration::from_millis(700), TcpStream::connect(addr(&proxy))).await;
-    assert!(attempt.is_err(), "connect completed during a drop: {attempt:?}");
-    assert!(started.elapsed() >= Duration::from_millis(700));
+    // connect() itself does not complete: the backlog is full, SYNs go
+    // unanswered (neither accepted nor refused) ...
+    let mut pending = Box::pin(TcpStream::connect(addr(&proxy)));
+    tokio::select! {
+        r = &mut pending => panic!("connect answered during a drop: {r:?}"),
+        _ = tokio::time::sleep(Duration::from_millis(700)) => {}
+    }
     proxy.remove_fault("drop_both").await.expect("remove");
+    // ... and the same attempt, still in SYN back-off, gets through once the
+    // drop ends, as with a kernel DROP rule removed.
+    let mut held = tokio::time::timeout(WAIT, pending).await.expect("connect after the drop").expect("connected");
+    held.write_all(b"late").await.expect("write");
+    assert_eq!(read_n(&mut held, 4).await, b"late");
     // Released: the held bytes arrive (as TCP retransmission would deliver them), and new connections work.
     assert_eq!(read_n(&mut live, 5).await, b"lost?");
     let mut fresh = connect(addr(&proxy)).await;
@@ -125,24 +132,27 @@ async fn limit_data_closes_after_exactly_n_bytes() {
     server.shutdown().await;
 }
 
+/// Ten chunks under a 1.5 s latency: delays measured from each chunk's
+/// arrival overlap, so all ten arrive within [`WAIT`] (10 s), which delays
+/// added one after another (10 × 1.5 s = 15 s) cannot meet. No clock is
+/// read for that: the bounded wait is the check.
 #[tokio::test]
 async fn latency_is_from_each_chunks_arrival_not_cumulative() {
+    const LATENCY: Duration = Duration::from_millis(1500);
+    assert!(LATENCY * 10 > WAIT && LATENCY * 2 < WAIT, "the test needs 2 delays to fit in WAIT and 10 not to");
     let (server, proxy, _echo) = proxied(Options::default()).await;
-    proxy.add_fault(toxic(json!({"type": "latency", "attributes": {"latency": 100}}))).await.expect("add");
+    let body = json!({"type": "latency", "attributes": {"latency": LATENCY.as_millis() as u64}});
+    proxy.add_fault(toxic(body)).await.expect("add");
     let mut c = connect(addr(&proxy)).await;
     let t = Instant::now();
-    // Ten small writes 5 ms apart: each chunk waits 100 ms from its own arrival.
     for i in 0..10u8 {
         c.write_all(&[i]).await.expect("write");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let got = read_n(&mut c, 10).await;
-    assert_eq!(got, (0..10).collect::<Vec<u8>>());
-    let took = t.elapsed();
-    assert!(took >= Duration::from_millis(100), "{took:?}");
-    // Not a speed check: delays applied one after another would need at
-    // least 10 × 100 ms, so anything under that shows they overlap.
-    assert!(took < Duration::from_millis(1000), "latency added up: {took:?}");
+    let mut got = vec![0u8; 10];
+    tokio::time::timeout(WAIT, c.read_exact(&mut got)).await.expect("latencies added up").expect("read");
+    assert_eq!(got, (0..10).collect::<Vec<u8>>(), "in order");
+    assert!(t.elapsed() >= LATENCY, "each chunk waits its latency: {:?}", t.elapsed());
     server.shutdown().await;
 }
 
@@ -175,31 +185,52 @@ async fn scheduled_faults_switch_on_and_off_at_their_times() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn flapping_resets_each_on_period() {
-    let (server, proxy, _echo) = proxied(Options::default()).await;
-    proxy
-        .add_fault(toxic(json!({"type": "reject", "attributes": {"reset_existing": true}, "schedule": {"flap": {"on_ms": 100, "off_ms": 150, "count": 3}}})))
-        .await
-        .expect("add");
-    let mut resets = 0;
-    let t0 = Instant::now();
-    while t0.elapsed() < Duration::from_millis(1200) {
-        let Ok(mut c) = TcpStream::connect(addr(&proxy)).await else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        if let Ok(Err(e)) = next_read(&mut c, Duration::from_millis(400)).await {
-            if e.kind() == ErrorKind::ConnectionReset {
-                resets += 1;
+/// Connects until a round trip works (the listener may be refusing).
+async fn connect_when_open(to: std::net::SocketAddr) -> TcpStream {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        assert!(Instant::now() < deadline, "never open");
+        match TcpStream::connect(to).await {
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => tokio::time::sleep(Duration::from_millis(5)).await,
+            Err(e) => panic!("connect: {e}"),
+            Ok(mut c) => {
+                c.write_all(b"up").await.expect("write");
+                let mut buf = [0u8; 2];
+                match tokio::time::timeout(WAIT, c.read_exact(&mut buf)).await.expect("answer in time") {
+                    Ok(_) => return c,
+                    // Accepted just before an on-period began: try again.
+                    Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
+                    Err(e) => panic!("read: {e}"),
+                }
             }
         }
     }
-    assert!((1..=3).contains(&resets), "{resets} resets from a 3-times flap");
-    // After the flap, the proxy is open for good.
-    let mut c = connect(addr(&proxy)).await;
-    c.write_all(b"calm").await.expect("write");
-    assert_eq!(read_n(&mut c, 4).await, b"calm");
+}
+
+/// Each of the three on-periods resets the connection opened before it and
+/// refuses new ones; each off-period lets a connection through; after the
+/// third, the proxy stays open.
+#[tokio::test]
+async fn flapping_resets_and_refuses_in_each_on_period() {
+    let (server, proxy, _echo) = proxied(Options::default()).await;
+    let mut live = connect(addr(&proxy)).await;
+    live.write_all(b"0").await.expect("write");
+    assert_eq!(read_n(&mut live, 1).await, b"0");
+    let flap = json!({"on_ms": 400, "off_ms": 400, "count": 3});
+    let body = json!({"type": "reject", "attributes": {"reset_existing": true}, "schedule": {"flap": flap}});
+    proxy.add_fault(toxic(body)).await.expect("add");
+    for period in 1..=3 {
+        let r = next_read(&mut live, WAIT).await.expect("answer in time");
+        assert_eq!(r.map_err(|e| e.kind()), Err(ErrorKind::ConnectionReset), "on-period {period} resets");
+        // The reset comes at the start of the 400 ms on-period: connect is refused now.
+        let refused = TcpStream::connect(addr(&proxy)).await.expect_err("refused while on");
+        assert_eq!(refused.kind(), ErrorKind::ConnectionRefused, "on-period {period} refuses");
+        live = connect_when_open(addr(&proxy)).await;
+    }
+    // Opened in the last off-period, it outlives the schedule: no fourth reset.
+    assert!(next_read(&mut live, Duration::from_millis(1200)).await.is_err(), "no reset nor close after the flap");
+    live.write_all(b"calm").await.expect("write");
+    assert_eq!(read_n(&mut live, 4).await, b"calm");
     server.shutdown().await;
 }
 
@@ -238,8 +269,7 @@ async fn an_unanswered_upstream_dial_times_out_into_a_reset() {
     h.add_fault(toxic(json!({"type": "drop"}))).await.expect("drop");
     let server = ProxyServer::new(Options { dial_timeout: Duration::from_millis(300), ..Options::default() });
     let p = server.create(ProxySpec::new("p", "127.0.0.1:0", &addr(&h).to_string())).await.expect("proxy");
-    // Let the hole fill its backlog first.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // `add_fault` returned once the hole's listener had filled its backlog.
     let t = Instant::now();
     let mut a = connect(addr(&p)).await;
     let mut b = connect(addr(&p)).await;
@@ -263,10 +293,10 @@ async fn counters_read_zero_after_faults_end_and_after_shutdown() {
     assert!(proxy.counters().tasks >= 6, "listener + one per connection: {:?}", proxy.counters());
     // A timeout toxic's removal closes the connections it touched.
     proxy.add_fault(toxic(json!({"type": "timeout", "name": "t", "attributes": {"timeout": 0}}))).await.expect("add");
-    for c in &mut conns {
-        let _ = c.write_all(b"x").await;
-    }
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    eventually("every connection under the timeout", || {
+        proxy.connections().iter().all(|c| c.faults_hit.iter().any(|f| f == "t"))
+    })
+    .await;
     proxy.remove_fault("t").await.expect("remove");
     eventually("no live connection", || proxy.counters().live_connections == 0).await;
     eventually("only the listener task", || proxy.counters().tasks == 1).await;
