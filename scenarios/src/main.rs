@@ -34,6 +34,14 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Diagnose(args) => {
             let report = diagnosis::diagnose(&args.case, &diagnosis::Options::default())
                 .map_err(|e| anyhow::Error::new(BadInput(e.to_string())))?;
+            // spec/cli.md: nothing recognised is no verdict and bad input, with the files listed.
+            if report.recognised_nothing() {
+                return Err(anyhow::Error::new(BadInput(format!(
+                    "nothing recognised in {}, so no verdict is given; what each file gave:\n{}",
+                    args.case.display(),
+                    diagnosis::report::nothing_recognised(&report).trim_end()
+                ))));
+            }
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
