@@ -10,6 +10,7 @@
 //! logs 63; a broken or reset session logs 180. Either way it reconnects.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
@@ -153,6 +154,35 @@ async fn connect(node: &Node, base_dn: &str, url: &str) -> Result<(Conn, String,
     Ok((conn, reply.server_id, remote))
 }
 
+/// The DS's watch on its RS (the real product's `HeartbeatMonitor`): two
+/// consecutive checks, an interval apart, that find nothing received for an
+/// interval mean the RS is gone.
+#[derive(Debug)]
+struct HeartbeatMonitor {
+    interval: Duration,
+    last_rx: Instant,
+    missed_once: bool,
+}
+
+impl HeartbeatMonitor {
+    fn new(interval: Duration, now: Instant) -> Self {
+        Self { interval, last_rx: now, missed_once: false }
+    }
+
+    /// Anything from the RS counts as a heartbeat.
+    fn received(&mut self, now: Instant) {
+        self.last_rx = now;
+    }
+
+    /// One periodic check; true when the RS counts as gone.
+    fn rs_gone(&mut self, now: Instant) -> bool {
+        let stale = now.saturating_duration_since(self.last_rx) > self.interval;
+        let gone = stale && self.missed_once;
+        self.missed_once = stale;
+        gone
+    }
+}
+
 async fn run_session(
     node: &Node,
     base_dn: &str,
@@ -163,10 +193,9 @@ async fn run_session(
 ) -> SessionEnd {
     let interval = node.real(node.timings.heartbeat_interval);
     let write_timeout = node.real(node.timings.link_timeout);
-    let mut monitor = tokio::time::interval_at(Instant::now() + interval, interval);
+    let mut checks = tokio::time::interval_at(Instant::now() + interval, interval);
+    let mut monitor = HeartbeatMonitor::new(interval, Instant::now());
     let mut ct = tokio::time::interval(node.real(node.timings.changetime_heartbeat_interval));
-    let mut last_rx = Instant::now();
-    let mut missed_once = false;
     let mut seq: u32 = 0;
     let lost = |node: &Node| {
         node.log.emit(&catalog::REPLICATION_SERVER_BADLY_DISCONNECTED, &[&node.id(), &base_dn, &rs_id, &remote]);
@@ -193,7 +222,7 @@ async fn run_session(
                 }
             },
             frame = conn.next() => {
-                last_rx = Instant::now();
+                monitor.received(Instant::now());
                 match frame {
                     Some(Ok(ReplMsg::Stop)) => {
                         if !node.core.cancel.is_cancelled() {
@@ -225,18 +254,40 @@ async fn run_session(
                     return SessionEnd::Lost;
                 }
             }
-            _ = monitor.tick() => {
-                if Instant::now().saturating_duration_since(last_rx) > interval {
-                    if missed_once {
-                        node.log.emit(&catalog::HEARTBEAT_FAILURE, &[&node.id(), &rs_id, &remote, &base_dn]);
-                        drop(conn);
-                        return SessionEnd::Lost;
-                    }
-                    missed_once = true;
-                } else {
-                    missed_once = false;
+            _ = checks.tick() => {
+                if monitor.rs_gone(Instant::now()) {
+                    node.log.emit(&catalog::HEARTBEAT_FAILURE, &[&node.id(), &rs_id, &remote, &base_dn]);
+                    drop(conn);
+                    return SessionEnd::Lost;
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_stale_checks_in_a_row_mean_the_rs_is_gone() {
+        let i = Duration::from_secs(10);
+        let t0 = Instant::now();
+        let mut m = HeartbeatMonitor::new(i, t0);
+        assert!(!m.rs_gone(t0 + i), "exactly one interval is not stale");
+        assert!(!m.rs_gone(t0 + i * 2), "first stale check");
+        assert!(m.rs_gone(t0 + i * 3), "second stale check in a row");
+    }
+
+    #[test]
+    fn a_message_between_stale_checks_starts_over() {
+        let i = Duration::from_secs(10);
+        let t0 = Instant::now();
+        let mut m = HeartbeatMonitor::new(i, t0);
+        assert!(!m.rs_gone(t0 + i * 2));
+        m.received(t0 + i * 2);
+        assert!(!m.rs_gone(t0 + i * 3), "fresh again");
+        assert!(!m.rs_gone(t0 + i * 4), "stale once more, but only once");
+        assert!(m.rs_gone(t0 + i * 5));
     }
 }

@@ -6,5 +6,6 @@ mod codec_props;
 mod malformed;
 mod mesh;
 mod relay;
+mod spans;
 mod support;
 mod tls;
