@@ -127,3 +127,32 @@ fn the_documented_example_validates() {
     assert_eq!(same.guidance, r.verdicts[0].guidance);
     assert_eq!(same.cause, r.verdicts[0].cause);
 }
+
+/// The `input` example of docs/diagnosis.md validates, reads back, and is
+/// what the engine says of the case the page describes.
+#[test]
+fn the_documented_input_example_is_the_engines() {
+    let md = std::fs::read_to_string(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/diagnosis.md"))
+        .expect("docs");
+    let start = md.find("```json input\n").expect("input example") + "```json input\n".len();
+    let body = &md[start..start + md[start..].find("```").expect("block end")];
+    let doc: Value = serde_json::from_str(body).expect("example is JSON");
+    let mut errors = Vec::new();
+    validate(&schema()["properties"]["input"], &doc, "$.input", &mut errors);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let _: diagnosis::model::ReadStats = serde_json::from_value(doc.clone()).expect("reads as input");
+    // One foreign line, one bad byte, one 2 MiB line, and a copied access log.
+    let mut errors_log = b"this is not a log line\n".to_vec();
+    errors_log.extend_from_slice(b"[22/Nov/2026:10:00:00 +0000] category=CORE severity=NOTICE msgID=135 msg=The Directory Server has started \xff\n");
+    errors_log.extend_from_slice(
+        format!("[22/Nov/2026:10:00:01 +0000] category=CORE severity=NOTICE msgID=1 msg={}\n", "x".repeat(2 << 20))
+            .as_bytes(),
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let s = dir.path().join("servers/ds-1");
+    std::fs::create_dir_all(&s).expect("mkdir");
+    std::fs::write(s.join("errors"), errors_log).expect("write");
+    std::fs::write(s.join("access"), "[22/Nov/2026:10:00:00 +0000] conn=1 op=0 BIND\n").expect("write");
+    let r = diagnosis::diagnose(dir.path(), &diagnosis::Options::default()).expect("diagnose");
+    assert_eq!(serde_json::to_value(&r.input).expect("json"), doc);
+}
