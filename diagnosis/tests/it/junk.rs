@@ -74,6 +74,30 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 500,
+        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    /// Any time zone text in a DS stamp is refused or read, never a panic.
+    /// The old parser's `split_at(1)` panicked on an empty zone (`[… 10:00:00 ]`)
+    /// and inside a character of one that was not ASCII; the case proptest
+    /// found against it is kept in tests/proptest-regressions/junk.txt.
+    #[test]
+    fn any_zone_in_a_ds_stamp_never_panics(zone in "[+-]?\\PC{0,5}", day in 1u8..29) {
+        let line = format!(
+            "[{day:02}/Nov/2026:10:00:00 {zone}] category=CORE severity=NOTICE msgID=135 msg=The Directory Server has started successfully"
+        );
+        let parsed = diagnosis::ds::log::parse_line(&line);
+        let plain = zone.len() == 5 && zone.starts_with(['+', '-']) && zone[1..].bytes().all(|b| b.is_ascii_digit());
+        if !plain {
+            prop_assert!(parsed.is_none(), "{zone:?} is no zone");
+        }
+    }
+}
+
 #[test]
 fn unusable_lines_are_counted_not_fatal() {
     let dir = tempfile::tempdir().expect("dir");
