@@ -3,8 +3,8 @@
 //! Code map (shared by every family):
 //! - [`wire`]: replication messages and their pure encode/decode (byte diagram inside).
 //! - [`codec`]: the `tokio_util` codec around [`wire`], with a maximum frame length.
-//! - [`transport`] (crate-private): a connection's byte stream, TCP or TLS, loopback only.
-//! - [`node`] (crate-private): what a running server's tasks share: span, cancel, tracker, RNG.
+//! - `transport` (crate-private): a connection's byte stream, TCP or TLS, loopback only.
+//! - `node` (crate-private): what a running server's tasks share: span, cancel, tracker, RNG.
 //! - [`topology`]: the environment (clock, host map, change notices, PKI), a
 //!   topology of one family's servers, the loopback address plan.
 //! - [`logbook`]: a server's log files: records in memory and on disk, waits on them.

@@ -1,7 +1,7 @@
 //! The ForgeRock DS / OpenDJ family: replication servers (RS), directory
 //! servers (DS) and their meshes, writing the product's own log lines.
 //!
-//! Code map (module dependencies point down this list's tree, never up):
+//! Code map (each module uses only modules below it in this list):
 //! - [`mesh`]: a DS topology brought up together; link tables and waits.
 //! - [`server`]: one server instance: start, stop, kill, restart; its case files.
 //! - `listener`: the RS's listener; the first message picks the handler.
@@ -14,9 +14,9 @@
 //! - `unacked`: unacknowledged-write bookkeeping standing for TCP's timeouts.
 //! - `session`: one framed connection: receive, send, clean or abortive close.
 //! - `node`: what a running server's tasks share (domain locks, links): the leaf.
+//! - [`config`]: versions, server configuration, product timings.
 //! - [`log`]: the `errors` and `replication` logs in the product's dialects.
 //! - [`catalog`]: the log messages (ordinals, severities, templates) in both dialects.
-//! - [`config`]: versions, server configuration, product timings.
 
 mod broker;
 pub mod catalog;
@@ -34,5 +34,5 @@ pub mod server;
 mod session;
 mod unacked;
 
-pub use node::{Generations, LinkView};
+pub use node::LinkView;
 pub use session::readable_address;
