@@ -12,6 +12,12 @@ pub enum ProxyError {
     /// A field of a toxic is out of its bounds, unknown or malformed.
     #[error("{0}")]
     Invalid(#[from] FieldError),
+    /// A toxic's `type` is none this proxy knows (Toxiproxy's message).
+    #[error("invalid toxic type")]
+    InvalidToxicType,
+    /// A toxic's `stream` is not one it takes (Toxiproxy's message).
+    #[error("stream was invalid, can be either upstream or downstream")]
+    InvalidStream,
     #[error("missing required field: {0}")]
     MissingField(&'static str),
     #[error("proxy not found")]
@@ -38,12 +44,28 @@ impl ProxyError {
         match self {
             ProxyError::BadRequest(_)
             | ProxyError::Invalid(_)
+            | ProxyError::InvalidToxicType
+            | ProxyError::InvalidStream
             | ProxyError::MissingField(_)
             | ProxyError::Config { .. } => 400,
             ProxyError::ProxyNotFound | ProxyError::ToxicNotFound => 404,
             ProxyError::ProxyExists | ProxyError::ToxicExists => 409,
             ProxyError::UserAgent => 403,
             ProxyError::Listen { .. } | ProxyError::NotLoopback { .. } => 500,
+        }
+    }
+}
+
+impl ProxyError {
+    /// The path of the toxic's field this error is about, if it is about
+    /// one (`type`, `stream`, `attributes.latency`, …): where a scenario
+    /// file points its line and column.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ProxyError::Invalid(e) => Some(e.field()),
+            ProxyError::InvalidToxicType => Some("type"),
+            ProxyError::InvalidStream => Some("stream"),
+            _ => None,
         }
     }
 }

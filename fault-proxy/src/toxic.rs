@@ -179,12 +179,12 @@ impl TryFrom<Value> for Toxic {
     }
 }
 
-fn bad_body(e: impl std::fmt::Display) -> ProxyError {
-    ProxyError::BadRequest(format!("bad request body: {e}"))
+fn not_an_object(field: &str, got: &Value) -> FieldError {
+    FieldError::WrongType { field: field.to_owned(), expected: "an object", got: got.to_string() }
 }
 
-fn invalid_stream() -> ProxyError {
-    ProxyError::BadRequest("stream was invalid, can be either upstream or downstream".into())
+fn bad_body(e: impl std::fmt::Display) -> ProxyError {
+    ProxyError::BadRequest(format!("bad request body: {e}"))
 }
 
 impl Toxic {
@@ -199,13 +199,13 @@ impl Toxic {
         let obj = body.as_object().ok_or_else(|| bad_body("expected a JSON object"))?;
         let type_name = obj.get("type").and_then(Value::as_str).unwrap_or_default();
         if !TYPES.contains(&type_name) {
-            return Err(ProxyError::BadRequest("invalid toxic type".into()));
+            return Err(ProxyError::InvalidToxicType);
         }
         let empty = Map::new();
         let attributes = match obj.get("attributes") {
             None | Some(Value::Null) => &empty,
             Some(Value::Object(a)) => a,
-            Some(_) => return Err(bad_body("attributes must be an object")),
+            Some(other) => return Err(not_an_object("attributes", other).into()),
         };
         bounds::check_attributes(type_name, attributes)?;
         let kind: Kind = serde_json::from_value(serde_json::json!({"type": type_name, "attributes": attributes}))
@@ -222,9 +222,9 @@ impl Toxic {
                 ("upstream", _) => Stream::Upstream,
                 ("downstream", _) => Stream::Downstream,
                 ("both", true) => Stream::Both,
-                _ => return Err(invalid_stream()),
+                _ => return Err(ProxyError::InvalidStream),
             },
-            Some(_) => return Err(invalid_stream()),
+            Some(_) => return Err(ProxyError::InvalidStream),
         };
         let toxicity = match obj.get("toxicity") {
             None | Some(Value::Null) => 1.0,
@@ -282,7 +282,7 @@ impl Toxic {
         for (k, v) in patch {
             match k.as_str() {
                 "attributes" => {
-                    let attrs = v.as_object().ok_or_else(|| bad_body("attributes must be an object"))?;
+                    let attrs = v.as_object().ok_or_else(|| not_an_object("attributes", v))?;
                     let slot = cur.entry("attributes").or_insert_with(|| Value::Object(Map::new()));
                     if let Some(existing) = slot.as_object_mut() {
                         for (ak, av) in attrs {
@@ -355,6 +355,17 @@ mod tests {
         assert!(err(json!({"type": "latency", "toxicity": 2})).contains("between 0 and 1"));
         assert!(err(json!({"type": "drop", "target": {"client": "nope"}})).contains("not an address"));
         assert!(err(json!({"type": "drop", "target": {"client_ports": [9, 1]}})).contains("not a range"));
+    }
+
+    #[test]
+    fn errors_name_their_field() {
+        let field = |v| Toxic::from_json(&v).expect_err("invalid").field().map(str::to_owned);
+        assert_eq!(field(json!({"type": "lag"})).as_deref(), Some("type"));
+        assert_eq!(field(json!({"type": "latency", "stream": 3})).as_deref(), Some("stream"));
+        assert_eq!(field(json!({"type": "latency", "attributes": [1]})).as_deref(), Some("attributes"));
+        assert_eq!(field(json!({"type": "latency", "toxicity": "x"})).as_deref(), Some("toxicity"));
+        assert_eq!(field(json!({"type": "drop", "schedule": {"flap": 5}})).as_deref(), Some("schedule.flap"));
+        assert_eq!(field(json!([])), None, "not a toxic at all");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod bad_input;
 mod bytes_exact;
 mod client;
 mod docs;
+mod schedules;
 mod semantics;
 mod spans;
 mod support;
