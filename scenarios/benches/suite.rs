@@ -30,7 +30,7 @@ fn main() {
                 let (sem, opts) = (sem.clone(), opts.clone());
                 set.spawn(async move {
                     let _p = sem.acquire().await.expect("permit");
-                    runner::run(&l.scenario, &l.file, &l.text, &opts).await
+                    runner::run(&l, &opts).await
                 });
             }
             let mut out = Vec::new();

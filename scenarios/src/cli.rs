@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::duration::parse_duration;
+use crate::duration::parse_flag as parse_duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,9 +47,9 @@ pub struct RunArgs {
     /// Write JUnit XML here.
     #[arg(long)]
     pub junit: Option<PathBuf>,
-    /// Run only scenarios whose name contains this.
+    /// Run only scenarios whose name or file name contains this, or with this tag (repeat: any of them).
     #[arg(long)]
-    pub filter: Option<String>,
+    pub filter: Vec<String>,
     /// Seed for every random choice (default: from the clock; printed).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -88,7 +88,7 @@ pub struct MeshArgs {
     /// Replicated backend (repeat for more); cn=schema, and cn=admin data before 7, are added.
     #[arg(long = "backend", default_value = "dc=example,dc=com")]
     pub backends: Vec<String>,
-    /// Divide every product interval by this and stretch log time by it.
+    /// Divide every product interval by this and stretch log time by it (1 to 10000).
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
     /// How long to wait for every link to come up.

@@ -3,9 +3,11 @@
 //! must contain each listed substring; `absent` ids must not appear; other
 //! verdicts are allowed.
 
+use std::collections::BTreeMap;
+
 use diagnosis::Verdict;
 
-use crate::format::Expect;
+use crate::plan::Expectation;
 
 fn show(v: &Verdict) -> String {
     let subject: Vec<String> = v.subject.iter().map(|(k, x)| format!("{k}={x}")).collect();
@@ -13,23 +15,23 @@ fn show(v: &Verdict) -> String {
     format!("{} [{}]{cause}", v.id, subject.join(" "))
 }
 
-fn wanted(e: &Expect, id: &str) -> String {
+fn wanted(id: &str, cause: Option<&String>, subject: &BTreeMap<String, String>, guidance: &[String]) -> String {
     let mut s = id.to_owned();
-    let subject: Vec<String> = e.subject.iter().map(|(k, x)| format!("{k}={x}")).collect();
+    let subject: Vec<String> = subject.iter().map(|(k, x)| format!("{k}={x}")).collect();
     if !subject.is_empty() {
         s.push_str(&format!(" [{}]", subject.join(" ")));
     }
-    if let Some(c) = &e.cause {
+    if let Some(c) = cause {
         s.push_str(&format!(" cause={c}"));
     }
-    if !e.guidance.is_empty() {
-        s.push_str(&format!(" guidance ∋ {:?}", e.guidance));
+    if !guidance.is_empty() {
+        s.push_str(&format!(" guidance ∋ {guidance:?}"));
     }
     s
 }
 
 /// Every unmet expectation, as "expected … / got …".
-pub fn check(expect: &[Expect], verdicts: &[Verdict]) -> Vec<String> {
+pub fn check(expect: &[Expectation], verdicts: &[Verdict]) -> Vec<String> {
     let got = || {
         if verdicts.is_empty() {
             "no verdict".to_owned()
@@ -39,36 +41,36 @@ pub fn check(expect: &[Expect], verdicts: &[Verdict]) -> Vec<String> {
     };
     let mut failures = Vec::new();
     for e in expect {
-        if let Some(id) = &e.absent {
-            let id = id.get_ref();
-            if let Some(v) = verdicts.iter().find(|v| v.id == *id) {
-                failures.push(format!("expected no {id}\n      got:      {}", show(v)));
+        let (id, cause, subject, guidance) = match e {
+            Expectation::Absent(id) => {
+                if let Some(v) = verdicts.iter().find(|v| v.id == *id) {
+                    failures.push(format!("expected no {id}\n      got:      {}", show(v)));
+                }
+                continue;
             }
-            continue;
-        }
-        let Some(id) = &e.id else { continue };
-        let id = id.get_ref();
+            Expectation::Present { id, cause, subject, guidance } => (id, cause, subject, guidance),
+        };
         let shape_ok = |v: &&Verdict| {
             v.id == *id
-                && e.cause.as_ref().is_none_or(|c| v.cause.as_deref() == Some(c))
-                && e.subject.iter().all(|(k, x)| v.subject.get(k) == Some(x))
+                && cause.as_ref().is_none_or(|c| v.cause.as_deref() == Some(c))
+                && subject.iter().all(|(k, x)| v.subject.get(k) == Some(x))
         };
         let candidates: Vec<&Verdict> = verdicts.iter().filter(shape_ok).collect();
-        if candidates.is_empty() {
-            failures.push(format!("expected {}\n      got:      {}", wanted(e, id), got()));
+        let wanted = || wanted(id, cause.as_ref(), subject, guidance);
+        let Some(first) = candidates.first() else {
+            failures.push(format!("expected {}\n      got:      {}", wanted(), got()));
             continue;
-        }
+        };
         let with_guidance =
-            candidates.iter().any(|v| e.guidance.iter().all(|g| v.guidance.iter().any(|x| x.contains(g))));
+            candidates.iter().any(|v| guidance.iter().all(|g| v.guidance.iter().any(|x| x.contains(g))));
         if !with_guidance {
-            let v = candidates[0];
             let missing: Vec<&String> =
-                e.guidance.iter().filter(|g| !v.guidance.iter().any(|x| x.contains(*g))).collect();
+                guidance.iter().filter(|g| !first.guidance.iter().any(|x| x.contains(*g))).collect();
             failures.push(format!(
                 "expected {}\n      got:      {} whose guidance lacks {missing:?}:\n        {}",
-                wanted(e, id),
-                show(v),
-                v.guidance.join("\n        ")
+                wanted(),
+                show(first),
+                first.guidance.join("\n        ")
             ));
         }
     }

@@ -1,26 +1,35 @@
 //! Scenario files, the runner and the `replharness` command line.
 //!
 //! Code map:
-//! - [`cli`]: the command line (clap types), parsed into validated settings.
-//! - [`duration`]: `10s`, `500ms`, `2m` durations for flags and files.
-//! - [`mesh_cmd`]: `replharness mesh`: brings up a mesh, reports its links, writes the case.
-//! - [`format`]: the scenario file, strictly checked (errors name file, line and column).
-//! - [`suite`]: files, folders, or the bundled library embedded in the binary.
-//! - [`runner`]: one scenario: topology, proxies, timeline, probes, case folder, verdicts.
+//! - [`error`]: the crate's error type; places in files (`FILE:LINE:COL`).
+//! - [`duration`]: `10s`, `500ms`, `2m` durations (humantime) for flags and files, at most 24 h.
+//! - [`format`]: the scenario file's shape as strict serde types (steps: one enum tagged by `action`),
+//!   and [`format::locate`], the span index that gives every error its place.
+//! - [`plan`]: Scenario → Plan: every check, typed durations, server configs, proxied links, toxics.
+//! - [`suite`]: files, folders, or the bundled library embedded in the binary; `--filter`.
+//! - [`runner`]: one plan: topology and proxies, timeline, probes, case folder, verdicts.
 //! - [`probe`]: connectivity probes along the servers' own paths.
 //! - [`expect`]: expectations matched against verdicts (expected vs got).
-//! - [`analyzer`]: external analyzers (shell-split command, timeout, JSON).
+//! - [`analyzer`]: external analyzers (shell-split command, timeout, capped output, serde).
 //! - [`report`]: progress lines, summary table, JSON Lines, JUnit XML.
-//! - [`run_cmd`]: `replharness run`.
+//! - [`out`]: standard output that a closed pipe ends quietly.
+//! - [`cli`]: the command line (clap types), parsed into validated settings.
+//! - [`run_cmd`], [`mesh_cmd`]: `replharness run` and `replharness mesh`.
 
 pub mod analyzer;
 pub mod cli;
 pub mod duration;
+pub mod error;
 pub mod expect;
 pub mod format;
 pub mod mesh_cmd;
+pub mod out;
+pub mod plan;
 pub mod probe;
 pub mod report;
 pub mod run_cmd;
 pub mod runner;
 pub mod suite;
+
+pub use error::{Error, Place, Problem};
+pub use plan::Plan;

@@ -1,15 +1,20 @@
-//! `replharness`: a thin binary over the `scenarios` library.
+//! `replharness`: a thin binary over the `scenarios` library. Errors are
+//! printed once here; bad input exits 2, a failed run 1, and a closed
+//! standard output ends the program quietly with 0 (`scenarios::out`).
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser;
 use scenarios::cli::{Cli, Command};
 use scenarios::mesh_cmd::{self, BadInput, MeshSettings};
+use scenarios::out;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -21,9 +26,12 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(dispatch(cli.command)) {
         Ok(code) => code,
+        Err(e) if out::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("replharness: {e:#}");
-            ExitCode::from(if e.is::<BadInput>() { 2 } else { 1 })
+            let bad_input =
+                e.is::<BadInput>() || e.downcast_ref::<scenarios::Error>().is_some_and(scenarios::Error::is_bad_input);
+            ExitCode::from(if bad_input { 2 } else { 1 })
         }
     }
 }
@@ -43,34 +51,38 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 ))));
             }
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                out::line(&serde_json::to_string_pretty(&report)?)?;
             } else {
-                print!("{}", diagnosis::report::human(&report));
+                out::print(&diagnosis::report::human(&report))?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Verdicts(args) => {
             if args.json {
-                println!("{}", serde_json::to_string_pretty(diagnosis::catalog::CATALOG)?);
+                out::line(&serde_json::to_string_pretty(diagnosis::catalog::CATALOG)?)?;
             } else {
+                let mut text = String::new();
                 for d in diagnosis::catalog::CATALOG {
-                    println!("{:34} {:8} {}", d.id, d.severity.name(), d.when);
+                    text.push_str(&format!("{:34} {:8} {}\n", d.id, d.severity.name(), d.when));
                 }
+                out::print(&text)?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Mesh(args) => {
             let settings = MeshSettings::try_from(args)?;
-            println!("seed: {}", settings.seed);
+            out::line(&format!("seed: {}", settings.seed))?;
             let report = mesh_cmd::run(&settings).await?;
-            print!("{}", mesh_cmd::render(&report));
+            let mut text = mesh_cmd::render(&report);
             if let Some(dir) = &settings.case_out {
-                println!("\ncase folder: {}", dir.display());
+                text.push_str(&format!("\ncase folder: {}\n", dir.display()));
             }
             if report.missing.is_empty() {
-                println!("\nall links up");
+                text.push_str("\nall links up\n");
+                out::print(&text)?;
                 Ok(ExitCode::SUCCESS)
             } else {
+                out::print(&text)?;
                 eprintln!("\nnot up after {:?}:", settings.settle_timeout);
                 for m in &report.missing {
                     eprintln!("  {m}");

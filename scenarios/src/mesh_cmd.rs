@@ -24,18 +24,19 @@ pub struct MeshSettings {
     pub hold_for: Option<Duration>,
 }
 
-/// What went wrong with the user's input (exit 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BadInput(pub String);
+pub use crate::error::BadInput;
 
 impl TryFrom<MeshArgs> for MeshSettings {
     type Error = BadInput;
 
     fn try_from(a: MeshArgs) -> Result<Self, BadInput> {
         let version = Version::parse(&a.version).map_err(|e| BadInput(format!("--version: {e}")))?;
-        if !(a.time_scale.is_finite() && a.time_scale >= 1.0) {
-            return Err(BadInput(format!("--time-scale must be a number ≥ 1, not {}", a.time_scale)));
+        let max = crate::plan::MAX_TIME_SCALE;
+        if !(a.time_scale.is_finite() && (1.0..=max).contains(&a.time_scale)) {
+            return Err(BadInput(format!(
+                "--time-scale must be a number from 1 to {max}, not {}",
+                crate::error::show_number(a.time_scale)
+            )));
         }
         if let Some(b) = a.backends.iter().find(|b| !b.contains('=')) {
             return Err(BadInput(format!("--backend {b:?} is not a DN such as dc=example,dc=com")));
@@ -68,7 +69,8 @@ pub struct MeshReport {
     pub missing: Vec<String>,
 }
 
-/// Brings the mesh up, waits, writes the case, stops it.
+/// Brings the mesh up, waits, writes the case, holds it (`--hold-for`),
+/// stops it. The mesh is shut down whatever happened in between.
 pub async fn run(settings: &MeshSettings) -> anyhow::Result<MeshReport> {
     let backends: Vec<&str> = settings.backends.iter().map(String::as_str).collect();
     let mut spec = MeshSpec::full_mesh(settings.servers, &settings.version, &backends);
@@ -79,25 +81,31 @@ pub async fn run(settings: &MeshSettings) -> anyhow::Result<MeshReport> {
         s.tls = settings.tls;
     }
     let mesh = Mesh::start(spec).await?;
+    let result = up_and_hold(&mesh, settings).await;
+    mesh.shutdown().await;
+    result
+}
+
+async fn up_and_hold(mesh: &Mesh, settings: &MeshSettings) -> anyhow::Result<MeshReport> {
     let missing = match mesh.wait_all_up(settings.settle_timeout).await {
         Ok(()) => Vec::new(),
         Err(missing) => missing,
     };
     let report = MeshReport { links: mesh.link_table().await, ds: mesh.ds_table().await, missing };
     if let Some(dir) = &settings.case_out {
-        harness::casefile::write_case(&mesh, dir)?;
+        harness::casefile::write_case(mesh, dir)?;
     }
     if let Some(hold) = settings.hold_for {
-        println!("holding the mesh for {:.0}s; replication ports:", hold.as_secs_f64());
+        let mut text = format!("holding the mesh for {:.0}s; replication ports:\n", hold.as_secs_f64());
         for s in mesh.servers() {
-            println!("  {:8} {} ({})", s.name(), s.replication_addr(), s.config().host);
+            let _ = writeln!(text, "  {:8} {} ({})", s.name(), s.replication_addr(), s.config().host);
         }
+        crate::out::print(&text)?;
         tokio::select! {
             _ = tokio::time::sleep(hold) => {}
             _ = tokio::signal::ctrl_c() => {}
         }
     }
-    mesh.shutdown().await;
     Ok(report)
 }
 

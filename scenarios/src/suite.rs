@@ -1,9 +1,11 @@
 //! Which scenarios a run takes: files and folders given, or the bundled
-//! library (embedded in the binary, so `replharness run` works from anywhere).
+//! library (embedded in the binary, so `replharness run` works from
+//! anywhere), each read into its [`Plan`]; and `--filter`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::format::{self, FormatError, Scenario};
+use crate::error::Error;
+use crate::plan::{self, Plan};
 
 /// The bundled library, `scenarios/library/*.toml`.
 pub const LIBRARY: &[(&str, &str)] = &[
@@ -23,60 +25,96 @@ pub const LIBRARY: &[(&str, &str)] = &[
     ("library/tls-firewall-drop.toml", include_str!("../library/tls-firewall-drop.toml")),
 ];
 
-/// One loaded scenario with its source.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub file: String,
-    pub text: String,
-    pub scenario: Scenario,
-}
+/// The families a bundled scenario's tags name (one each).
+pub const FAMILIES: &[&str] = &["ds", "389", "exchange"];
 
-/// Why a suite cannot be loaded (exit 2).
-#[derive(Debug, thiserror::Error)]
-pub enum SuiteError {
-    #[error("{0}")]
-    Format(#[from] FormatError),
-    #[error("{path}: {reason}")]
-    Read { path: String, reason: String },
-}
-
-fn load_text(file: &str, text: String) -> Result<Loaded, SuiteError> {
-    let scenario = format::parse(file, &text)?;
-    Ok(Loaded { file: file.to_owned(), text, scenario })
+fn read(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_owned(), source })
 }
 
 /// Loads the given files and folders (`*.toml` inside, sorted), or the library.
-pub fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Loaded>, SuiteError> {
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Plan>, Error> {
     if paths.is_empty() {
-        return LIBRARY.iter().map(|(f, t)| load_text(f, (*t).to_owned())).collect();
+        return LIBRARY.iter().map(|(f, t)| plan::load(f, t)).collect();
     }
     let mut files = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p)
-            .map_err(|e| SuiteError::Read { path: p.display().to_string(), reason: e.to_string() })?;
+        let meta = std::fs::metadata(p).map_err(|source| Error::Read { path: p.clone(), source })?;
         if meta.is_dir() {
-            let mut inside: Vec<_> = std::fs::read_dir(p)
-                .map_err(|e| SuiteError::Read { path: p.display().to_string(), reason: e.to_string() })?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|x| x.extension().is_some_and(|e| e == "toml"))
-                .collect();
+            let entries = std::fs::read_dir(p).map_err(|source| Error::Read { path: p.clone(), source })?;
+            let mut inside = Vec::new();
+            for e in entries {
+                let e = e.map_err(|source| Error::Read { path: p.clone(), source })?;
+                if e.path().extension().is_some_and(|x| x == "toml") {
+                    inside.push(e.path());
+                }
+            }
             inside.sort();
             files.extend(inside);
         } else {
             files.push(p.clone());
         }
     }
-    files
-        .iter()
-        .map(|f: &std::path::PathBuf| {
-            let text = std::fs::read_to_string(f)
-                .map_err(|e| SuiteError::Read { path: f.display().to_string(), reason: e.to_string() })?;
-            load_text(&display(f), text)
-        })
-        .collect()
+    files.iter().map(|f| plan::load(&f.display().to_string(), &read(f)?)).collect()
 }
 
-fn display(p: &Path) -> String {
-    p.display().to_string()
+/// The plans `--filter` keeps (all of them without a filter): a plan is kept
+/// when any filter matches its name, its file name or one of its tags.
+pub fn filter(plans: Vec<Plan>, filters: &[String]) -> Result<Vec<Plan>, Error> {
+    if filters.is_empty() {
+        return Ok(plans);
+    }
+    let kept: Vec<Plan> = plans.into_iter().filter(|p| filters.iter().any(|f| p.matches(f))).collect();
+    if kept.is_empty() {
+        let quoted: Vec<String> = filters.iter().map(|f| format!("{f:?}")).collect();
+        return Err(Error::NoMatch(quoted.join(" or ")));
+    }
+    Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_library_lists_every_bundled_file() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("library");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .expect("library")
+            .map(|e| format!("library/{}", e.expect("entry").file_name().to_string_lossy()))
+            .filter(|n| n.ends_with(".toml"))
+            .collect();
+        on_disk.sort();
+        let mut listed: Vec<String> = LIBRARY.iter().map(|(f, _)| (*f).to_owned()).collect();
+        listed.sort();
+        assert_eq!(listed, on_disk);
+    }
+
+    /// Every bundled scenario names its family and what it shows.
+    #[test]
+    fn bundled_scenarios_carry_their_family_and_what_they_show() {
+        for p in load(&[]).expect("the library is valid") {
+            let families: Vec<&String> = p.tags.iter().filter(|t| FAMILIES.contains(&t.as_str())).collect();
+            assert_eq!(families.len(), 1, "{}: one family tag in {:?}", p.file, p.tags);
+            assert!(p.tags.len() >= 2, "{}: a tag for what it shows in {:?}", p.file, p.tags);
+        }
+    }
+
+    #[test]
+    fn filters_match_the_name_the_file_name_or_a_tag() {
+        let all = load(&[]).expect("library");
+        let names = |f: &[&str]| -> Vec<String> {
+            let f: Vec<String> = f.iter().map(|s| (*s).to_owned()).collect();
+            filter(all.clone(), &f).map(|ps| ps.into_iter().map(|p| p.name).collect()).unwrap_or_default()
+        };
+        assert_eq!(names(&["tls"]).len(), 4);
+        assert_eq!(names(&["healthy mesh"]), ["healthy mesh"]);
+        assert_eq!(names(&["remote-killed"]), ["remote server killed"], "file name");
+        assert_eq!(names(&["flapping"]), ["a link reset again and again"], "tag");
+        assert_eq!(names(&["dns"]).len(), 2);
+        assert_eq!(names(&["ds"]).len(), all.len(), "the family tag");
+        assert_eq!(names(&["flapping", "healthy"]).len(), 2, "any filter");
+        assert!(matches!(filter(all.clone(), &["no such".into()]), Err(Error::NoMatch(_))));
+        assert_eq!(filter(all.clone(), &[]).map(|p| p.len()).ok(), Some(all.len()));
+    }
 }

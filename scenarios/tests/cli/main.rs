@@ -1,0 +1,11 @@
+//! The `replharness` binary as a user runs it: one integration-test binary,
+//! a module per job. Every run of the binary is bounded by a timeout
+//! ([`common::replharness`]); no test asserts on elapsed time.
+
+mod analyzer;
+mod common;
+mod diagnose;
+mod files;
+mod mesh;
+mod pipes;
+mod suite;
