@@ -3,6 +3,8 @@
 //! Code map (shared by every family):
 //! - [`wire`]: replication messages and their pure encode/decode (byte diagram inside).
 //! - [`codec`]: the `tokio_util` codec around [`wire`], with a maximum frame length.
+//!   (These two speak the DS replication protocol; a family with another
+//!   protocol adds its codec in its own folder, on the same check-then-parse model.)
 //! - `transport` (crate-private): a connection's byte stream, TCP or TLS, loopback only.
 //! - `node` (crate-private): what a running server's tasks share: span, cancel, tracker, RNG.
 //! - [`topology`]: the environment (clock, host map, change notices, PKI), a
@@ -25,8 +27,9 @@
 //!   files, clean stop), and its topology handle wraps a
 //!   [`topology::Topology`] of them, built on one [`topology::Env`];
 //! - each running instance holds a `node::NodeCore` and spawns its tasks
-//!   through it (`node{name}` and `conn{id,peer}` spans, cancel on stop,
-//!   RST on kill, the seeded RNG);
+//!   through it (`node{name}` and `conn{id,peer}` spans, one cancel token for
+//!   stop and kill, `killed()` to close with `Transport::reset_on_close`
+//!   after a kill, the seeded RNG);
 //! - its logs are a [`logbook::LogStore`] of its own file names, lines
 //!   rendered by the family and matched through [`logbook::Keyed`];
 //! - its case folder is [`casefile::Case`]: [`casefile::ServerEntry`] per

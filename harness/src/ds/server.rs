@@ -294,12 +294,12 @@ impl Server {
         })
     }
 
-    /// Established RS↔RS links, both directions.
+    /// Established RS↔RS links, both directions (none while it is not running).
     pub async fn rs_links(&self) -> Vec<LinkView> {
         self.run.lock().await.as_ref().map(|r| r.node.rs_links()).unwrap_or_default()
     }
 
-    /// Directory servers connected to this RS.
+    /// Directory servers connected to this RS (none while it is not running).
     pub async fn ds_links(&self) -> Vec<LinkView> {
         self.run.lock().await.as_ref().map(|r| r.node.ds_links()).unwrap_or_default()
     }
