@@ -100,6 +100,29 @@ mod tests {
         }
     }
 
+    /// docs/scenarios.md's table of the bundled suite names every scenario
+    /// with its tags.
+    #[test]
+    fn the_docs_table_lists_every_bundled_scenario_with_its_tags() {
+        let md = include_str!("../../docs/scenarios.md");
+        let table = &md[md.find("| scenario | version | expects | cause | tags |").expect("the table")..];
+        let rows: Vec<(String, String)> = table
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+                (cells[0].to_owned(), cells[4].replace('`', ""))
+            })
+            .collect();
+        let plans = load(&[]).expect("library");
+        assert_eq!(rows.len(), plans.len());
+        for p in plans {
+            let tags = p.tags.join(", ");
+            assert!(rows.contains(&(p.name.clone(), tags.clone())), "{}: {tags} not in the docs table", p.name);
+        }
+    }
+
     #[test]
     fn filters_match_the_name_the_file_name_or_a_tag() {
         let all = load(&[]).expect("library");
