@@ -49,16 +49,11 @@ impl TryFrom<MeshArgs> for MeshSettings {
             settle_timeout: a.settle_timeout,
             case_out: a.case_out,
             log_dir: a.log_dir,
-            seed: a.seed.unwrap_or_else(rand_seed),
+            seed: a.seed.unwrap_or_else(crate::runner::seed_from_clock),
             tls: a.tls,
             hold_for: a.hold_for,
         })
     }
-}
-
-fn rand_seed() -> u64 {
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    t.as_nanos() as u64 ^ u64::from(std::process::id())
 }
 
 /// The outcome of a mesh run.

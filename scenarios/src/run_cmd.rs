@@ -11,16 +11,11 @@ use crate::out::Progress;
 use crate::runner::{self, Outcome, RunOptions};
 use crate::{analyzer, report, suite};
 
-fn clock_seed() -> u64 {
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    (t.as_nanos() as u64) ^ u64::from(std::process::id())
-}
-
 /// Runs the suite; the exit code is 0 when every scenario passed, else 1.
 pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let plans = suite::filter(suite::load(&args.paths)?, &args.filter)?;
     let analyzer_words = args.analyzer.as_deref().map(analyzer::split_command).transpose()?;
-    let seed = args.seed.unwrap_or_else(clock_seed);
+    let seed = args.seed.unwrap_or_else(runner::seed_from_clock);
     let mut out = Progress::new(args.report_json.is_some() || args.junit.is_some());
     out.print(&format!("seed: {seed} ({} scenarios, {} at a time)\n", plans.len(), args.jobs))?;
     let opts =

@@ -33,6 +33,11 @@ pub(super) fn toxic(ctx: &Ctx<'_>, i: usize, step: &FaultStep) -> Result<Toxic, 
         body.insert("stream".into(), json!(s));
     }
     if let Some(t) = spec.toxicity {
+        // JSON has no NaN (it would turn into null, the default of 1).
+        if !t.is_finite() {
+            let problem = Problem::Fault(format!("toxicity {t} is not between 0 and 1"));
+            return Err(ctx.err(&path!["steps", i, "fault", "toxicity"], problem));
+        }
         body.insert("toxicity".into(), json!(t));
     }
     body.insert("attributes".into(), Value::Object(spec.attributes.clone()));

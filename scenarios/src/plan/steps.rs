@@ -2,13 +2,12 @@
 //! typed action with its servers and links checked.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use fault_proxy::Toxic;
 use harness::hostmap::HostEntry;
 
-use super::topology::{why_not_proxied, LinkRef};
+use super::topology::{loopback, why_not_proxied, LinkRef};
 use super::{fault, Ctx};
 use crate::error::{Error, Place, Problem};
 use crate::format::{Port, Scenario, Seg, Step, Until as UntilSpec};
@@ -171,10 +170,9 @@ fn action(sc: &Scenario, ctx: &Ctx<'_>, proxied: &[LinkRef], i: usize, step: &St
         Step::Dns(d) => {
             let entry = match (d.unresolvable, &d.address) {
                 (Some(true), None) => HostEntry::Unresolvable,
-                (None | Some(false), Some(a)) => match a.parse::<IpAddr>() {
-                    Ok(ip) if ip.is_loopback() => HostEntry::Addresses(vec![ip]),
-                    _ => return Err(ctx.err(&path!["steps", i, "address"], Problem::NotLoopback(a.clone()))),
-                },
+                (None | Some(false), Some(a)) => {
+                    HostEntry::Addresses(vec![loopback(ctx, a, &path!["steps", i, "address"])?])
+                }
                 _ => return Err(ctx.err(&path!["steps", i], Problem::DnsShape)),
             };
             let from = d.from.as_deref().map(|f| ctx.server(f, &path!["steps", i, "from"])).transpose()?;

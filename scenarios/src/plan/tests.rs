@@ -136,6 +136,11 @@ fn refusals_name_their_place() {
             "fault.toxicity: 2.0 is not between 0 and 1",
         ),
         (
+            step("action = \"fault\"\nlink = \"ds-1 <-> ds-2\"\nfault = { type = \"drop\", toxicity = nan }"),
+            "x.toml:12:37",
+            "fault: toxicity NaN is not between 0 and 1",
+        ),
+        (
             step("action = \"fault\"\nlink = \"ds-1 <-> ds-2\"\nfault = { type = \"reset_peer\" }\nflap = { on = \"10ms\", off = \"1s\" }"),
             "x.toml:13:15",
             "flap.on: 10ms is under 1 ms of real time at time_scale 100",

@@ -44,7 +44,8 @@ pub(super) struct World {
     pub expect_all_up: bool,
 }
 
-fn loopback(ctx: &Ctx<'_>, text: &str, path: &[crate::format::Seg<'_>]) -> Result<IpAddr, Error> {
+/// A loopback address (the harness never dials anything else).
+pub(super) fn loopback(ctx: &Ctx<'_>, text: &str, path: &[crate::format::Seg<'_>]) -> Result<IpAddr, Error> {
     match text.parse::<IpAddr>() {
         Ok(ip) if ip.is_loopback() => Ok(ip),
         _ => Err(ctx.err(path, Problem::NotLoopback(text.to_owned()))),

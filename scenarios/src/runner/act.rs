@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use harness::mesh::LinkRow;
 use harness::Mesh;
 
 use super::world::World;
@@ -13,9 +14,6 @@ use crate::plan::{Action, Plan, PlannedStep, Until};
 
 /// How long the topology may take to come up before the first timed step.
 const SETTLE: Duration = Duration::from_secs(30);
-
-/// How often a link wait re-reads the link table.
-const LINK_POLL: Duration = Duration::from_millis(10);
 
 pub(super) async fn timeline(plan: &Plan, world: &World, stage: &Stage) -> Result<(), Error> {
     let (early, later): (Vec<&PlannedStep>, Vec<&PlannedStep>) = plan.steps.iter().partition(|s| s.at.is_zero());
@@ -91,17 +89,14 @@ async fn wait(mesh: &Mesh, until: &Until, limit: Duration) -> Result<bool, Error
         Until::LinkUp { a, b } => (a, b, true),
         Until::LinkDown { a, b } => (a, b, false),
     };
-    let end = tokio::time::Instant::now() + limit;
-    loop {
-        let rows = mesh.link_table().await;
-        let pair: Vec<_> = rows.iter().filter(|r| (r.a == *a && r.b == *b) || (r.a == *b && r.b == *a)).collect();
-        let holds = if want_up { !pair.is_empty() && pair.iter().all(|r| r.up) } else { pair.iter().all(|r| !r.up) };
-        if holds {
-            return Ok(true);
+    // The harness registers for change notices before it checks: no wake-up is lost.
+    let holds = |rows: &[LinkRow]| {
+        let mut pair = rows.iter().filter(|r| (r.a == *a && r.b == *b) || (r.a == *b && r.b == *a)).peekable();
+        if want_up {
+            pair.peek().is_some() && pair.all(|r| r.up)
+        } else {
+            pair.all(|r| !r.up)
         }
-        if tokio::time::Instant::now() >= end {
-            return Ok(false);
-        }
-        tokio::time::sleep(LINK_POLL).await;
-    }
+    };
+    Ok(mesh.wait_links(limit, holds).await.is_ok())
 }

@@ -52,6 +52,12 @@ pub struct Outcome {
     pub case_dir: Option<PathBuf>,
 }
 
+/// A seed when none is given: the clock's nanoseconds and the process id.
+pub fn seed_from_clock() -> u64 {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    (t.as_nanos() as u64) ^ u64::from(std::process::id())
+}
+
 /// The per-scenario seed: the file's own, or one drawn from the run's seed and the name.
 pub fn scenario_seed(run_seed: u64, plan: &Plan) -> u64 {
     plan.seed.unwrap_or_else(|| {
