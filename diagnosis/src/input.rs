@@ -32,6 +32,22 @@ pub struct ReadStats {
     pub read: BTreeMap<String, FileRead>,
 }
 
+/// The count of `file`, allocating its key only the first time (these are
+/// called per line).
+fn counter<'m>(m: &'m mut BTreeMap<String, u64>, file: &str) -> &'m mut u64 {
+    if !m.contains_key(file) {
+        m.insert(file.to_owned(), 0);
+    }
+    m.get_mut(file).expect("inserted above")
+}
+
+fn file_read<'m>(m: &'m mut BTreeMap<String, FileRead>, file: &str) -> &'m mut FileRead {
+    if !m.contains_key(file) {
+        m.insert(file.to_owned(), FileRead::default());
+    }
+    m.get_mut(file).expect("inserted above")
+}
+
 /// How much of one file the readers used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FileRead {
@@ -51,25 +67,25 @@ impl ReadStats {
     }
 
     pub fn unknown(&mut self, file: &str) {
-        *self.unknown_lines.entry(file.to_owned()).or_default() += 1;
+        *counter(&mut self.unknown_lines, file) += 1;
     }
 
     pub fn non_utf8(&mut self, file: &str) {
-        *self.non_utf8_lines.entry(file.to_owned()).or_default() += 1;
+        *counter(&mut self.non_utf8_lines, file) += 1;
     }
 
     pub fn long_line(&mut self, file: &str) {
-        *self.long_lines.entry(file.to_owned()).or_default() += 1;
+        *counter(&mut self.long_lines, file) += 1;
     }
 
-    /// One more line read from `file`.
-    pub fn line_read(&mut self, file: &str) {
-        self.read.entry(file.to_owned()).or_default().lines += 1;
+    /// `n` more lines read from `file`.
+    pub fn lines_read(&mut self, file: &str, n: u64) {
+        file_read(&mut self.read, file).lines += n;
     }
 
     /// A line (value, record) of `file` that a rule can use.
     pub fn recognised(&mut self, file: &str) {
-        self.read.entry(file.to_owned()).or_default().recognised += 1;
+        file_read(&mut self.read, file).recognised += 1;
     }
 
     /// No file held anything a rule can use.

@@ -45,7 +45,6 @@ pub fn for_each_line(
             }
         };
         n += 1;
-        stats.line_read(rel);
         if cut {
             stats.long_line(rel);
         }
@@ -57,6 +56,7 @@ pub fn for_each_line(
             }
         }
     }
+    stats.lines_read(rel, n);
     true
 }
 

@@ -201,10 +201,13 @@ fn may_match(msg: &str) -> bool {
     if !STARTS.iter().any(|p| msg.starts_with(p)) {
         return false;
     }
-    if msg.starts_with("The ")
-        && !msg.starts_with("The connection from this replication server")
-        && !msg.starts_with("The Directory Server ")
-    {
+    if let Some(core) = msg.strip_prefix("The Directory Server ") {
+        // Alert notices (139) and the like are frequent: only these three are read.
+        return ["has started successfully", "has started the shutdown process", "is now stopped"]
+            .iter()
+            .any(|p| core.starts_with(p));
+    }
+    if msg.starts_with("The ") && !msg.starts_with("The connection from this replication server") {
         return false;
     }
     if msg.starts_with("Replication server RS(") || msg.starts_with("Directory server DS(") {
