@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
@@ -49,41 +50,22 @@ impl Target {
     }
 }
 
-/// An address block.
+/// An address block (a bare address is a block of one).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cidr {
-    addr: IpAddr,
-    prefix: u8,
-}
+pub struct Cidr(IpNet);
 
 impl Cidr {
     pub fn parse(text: &str) -> Result<Cidr, FieldError> {
-        let bad = || FieldError::invalid("target.client", format!("{text:?} is not an address or CIDR block"));
-        let (addr, prefix) = match text.split_once('/') {
-            Some((a, p)) => (a.parse::<IpAddr>().map_err(|_| bad())?, p.parse::<u8>().map_err(|_| bad())?),
-            None => {
-                let a = text.parse::<IpAddr>().map_err(|_| bad())?;
-                (a, if a.is_ipv4() { 32 } else { 128 })
-            }
+        let net = match text.parse::<IpAddr>() {
+            Ok(addr) => Ok(IpNet::from(addr)),
+            Err(_) => text.parse::<IpNet>(),
         };
-        if prefix > if addr.is_ipv4() { 32 } else { 128 } {
-            return Err(bad());
-        }
-        Ok(Cidr { addr, prefix })
+        net.map(Cidr)
+            .map_err(|_| FieldError::invalid("target.client", format!("{text:?} is not an address or CIDR block")))
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, ip) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
-                u32::from(a) & mask == u32::from(b) & mask
-            }
-            (IpAddr::V6(a), IpAddr::V6(b)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
-                u128::from(a) & mask == u128::from(b) & mask
-            }
-            _ => false,
-        }
+        self.0.contains(&ip)
     }
 }
 
