@@ -1,67 +1,101 @@
 //! What a connection logs carries its spans: `proxy{name}` from the
-//! listener task, `conn{id,peer}` from the connection's own task.
+//! listener task, `conn{id,peer}` from the connection's own task. Read from
+//! the binary's stderr (its subscriber is set before any log line, so no
+//! other test's thread can race it for the callsites' interest).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
-use fault_proxy::Options;
-use tokio::io::AsyncWriteExt;
-use tracing_subscriber::fmt::MakeWriter;
+use crate::support::WAIT;
 
-use crate::support::{addr, connect, eventually, proxied, read_n};
-
-/// Log output kept in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
+/// Sends one HTTP request to the API and returns the response.
+fn http(api: &str, method: &str, path: &str, body: &str) -> String {
+    let mut s = TcpStream::connect(api).expect("api");
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nUser-Agent: test\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut r = String::new();
+    s.read_to_string(&mut r).expect("read");
+    r
 }
 
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// An echo upstream on a thread, for one connection.
+fn echo() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = l.accept() {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = s.read(&mut buf) {
+                if n == 0 || s.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    addr
 }
 
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
-
-#[tokio::test]
-async fn connection_logs_carry_the_proxy_and_conn_spans() {
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_env_filter("fault_proxy=debug")
-        .with_ansi(false)
-        .finish();
-    // This test's runtime has one thread: every task of the proxy logs here.
-    let _default = tracing::subscriber::set_default(subscriber);
-    let (server, proxy, _echo) = proxied(Options::default()).await;
-    let mut c = connect(addr(&proxy)).await;
+#[test]
+fn connection_logs_carry_the_proxy_and_conn_spans() {
+    let api = TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fault-proxy"))
+        .args(["--api", &api, "--seed", "5"])
+        .env("RUST_LOG", "fault_proxy=debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start");
+    let (tx, rx) = mpsc::channel::<String>();
+    let stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut banner = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut banner).expect("banner");
+    let body = format!(r#"{{"name":"spans","listen":"127.0.0.1:0","upstream":"{}"}}"#, echo());
+    let created = http(&api, "POST", "/proxies", &body);
+    let listen = created
+        .split("\"listen\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no listen address in {created}"))
+        .to_owned();
+    let mut c = TcpStream::connect(&listen).expect("connect");
+    c.set_read_timeout(Some(WAIT)).expect("timeout");
     let me = c.local_addr().expect("addr");
-    c.write_all(b"hi").await.expect("write");
-    assert_eq!(read_n(&mut c, 2).await, b"hi");
+    c.write_all(b"hi").expect("write");
+    let mut buf = [0u8; 2];
+    c.read_exact(&mut buf).expect("echo");
     drop(c);
-    eventually("the connection closed", || proxy.counters().live_connections == 0).await;
-    server.shutdown().await;
-    let text = logs.text();
-    let spans = format!("proxy{{name=p}}:conn{{id=1 peer={me}}}");
-    for what in ["accepted", "closed"] {
-        let line = text.lines().find(|l| l.ends_with(what) || l.contains(&format!(": {what}")));
-        let line = line.unwrap_or_else(|| panic!("no {what:?} line in:\n{text}"));
-        assert!(line.contains(&spans), "{line}");
+    let spans = format!("proxy{{name=spans}}:conn{{id=1 peer={me}}}");
+    let (mut accepted, mut closed) = (None, None);
+    let deadline = Instant::now() + WAIT;
+    while closed.is_none() {
+        let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+        let Ok(line) = rx.recv_timeout(left) else { break };
+        if line.contains("fault_proxy::listener: accepted") {
+            accepted = Some(line);
+        } else if line.contains("fault_proxy::conn: closed") {
+            closed = Some(line);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    for (what, line) in [("accepted", accepted), ("closed", closed)] {
+        let line = line.unwrap_or_else(|| panic!("no {what:?} line within {WAIT:?}"));
+        assert!(line.contains(&spans), "{spans} not in: {line}");
+        assert!(!line.contains('\x1b'), "a pipe gets no colour codes: {line:?}");
     }
 }
