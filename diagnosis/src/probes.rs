@@ -7,14 +7,57 @@ use serde::Deserialize;
 use crate::case::{for_each_line, Case};
 use crate::model::{Evidence, ReadStats};
 
+/// What was tried (`spec/cli.md`); a kind another tool adds is `Other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeKind {
+    Dns,
+    Tcp,
+    Tls,
+    #[serde(other)]
+    Other,
+}
+
+/// What came of it; an outcome another tool adds is `Other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Ok,
+    Refused,
+    Timeout,
+    Nxdomain,
+    /// With `address`.
+    Resolved,
+    /// With `detail`.
+    TlsError,
+    #[serde(other)]
+    Other,
+}
+
+impl Outcome {
+    /// As the probe line writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Refused => "refused",
+            Outcome::Timeout => "timeout",
+            Outcome::Nxdomain => "nxdomain",
+            Outcome::Resolved => "resolved",
+            Outcome::TlsError => "tls-error",
+            Outcome::Other => "another outcome",
+        }
+    }
+}
+
+/// One probe line.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Probe {
     pub from: String,
     pub target: String,
     #[serde(default)]
     pub port: Option<u16>,
-    pub kind: String,
-    pub outcome: String,
+    pub kind: ProbeKind,
+    pub outcome: Outcome,
     #[serde(default)]
     pub address: Option<String>,
     #[serde(default)]
@@ -26,7 +69,7 @@ pub struct Probe {
 impl Probe {
     /// A TCP or TLS probe that got through: something listens there.
     pub fn reached(&self) -> bool {
-        (self.kind == "tcp" || self.kind == "tls") && self.outcome == "ok"
+        matches!(self.kind, ProbeKind::Tcp | ProbeKind::Tls) && self.outcome == Outcome::Ok
     }
 }
 
@@ -46,4 +89,23 @@ pub fn read(case: &Case, stats: &mut ReadStats) -> Vec<Probe> {
         }
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_outcomes_another_tool_adds_are_read_as_other() {
+        let p: Probe = serde_json::from_str(
+            r#"{"from":"a","target":"b","port":8989,"kind":"icmp","outcome":"unreachable","ttl":3}"#,
+        )
+        .expect("tolerant");
+        assert_eq!((p.kind, p.outcome), (ProbeKind::Other, Outcome::Other));
+        let p: Probe =
+            serde_json::from_str(r#"{"from":"a","target":"b","kind":"tls","outcome":"tls-error","detail":"x"}"#)
+                .expect("spec line");
+        assert_eq!((p.kind, p.outcome, p.detail.as_deref()), (ProbeKind::Tls, Outcome::TlsError, Some("x")));
+        assert!(serde_json::from_str::<Probe>(r#"{"from":"a","kind":"tcp","outcome":"ok"}"#).is_err(), "no target");
+    }
 }

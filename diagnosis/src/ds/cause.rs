@@ -10,7 +10,7 @@ use super::world::World;
 use crate::case::TopoServer;
 use crate::catalog::DS_CAUSES;
 use crate::model::Evidence;
-use crate::probes::Probe;
+use crate::probes::{Outcome, Probe, ProbeKind};
 
 /// A cause, the lines that show it, and what the guidance names (the
 /// address a name wrongly resolves to, the TLS defect).
@@ -25,19 +25,19 @@ pub fn cause(w: &World, server: &str, peer: &str, p: &TopoServer, peer_alive: bo
     let mut found: Vec<(usize, &Probe, Option<String>)> = Vec::new();
     for probe in w.probes.iter().filter(|x| x.from == server && w.targets(x, peer)) {
         let on_repl = probe.port.is_none() || p.replication_port.is_none() || probe.port == p.replication_port;
-        let c = match (probe.kind.as_str(), probe.outcome.as_str()) {
-            ("dns", "nxdomain") => Some(("dns-unresolvable", None)),
-            ("dns", "resolved") => match &probe.address {
+        let c = match (probe.kind, probe.outcome) {
+            (ProbeKind::Dns, Outcome::Nxdomain) => Some(("dns-unresolvable", None)),
+            (ProbeKind::Dns, Outcome::Resolved) => match &probe.address {
                 Some(a) if !p.addresses.is_empty() && !p.addresses.contains(a) => {
                     Some(("dns-wrong-address", Some(a.clone())))
                 }
                 _ => None,
             },
-            ("tls", "tls-error") if on_repl => Some(("tls-handshake", probe.detail.clone())),
-            ("tcp" | "tls", "refused") if on_repl => {
+            (ProbeKind::Tls, Outcome::TlsError) if on_repl => Some(("tls-handshake", probe.detail.clone())),
+            (ProbeKind::Tcp | ProbeKind::Tls, Outcome::Refused) if on_repl => {
                 Some((if peer_alive { "firewall-reject" } else { "remote-down" }, None))
             }
-            ("tcp" | "tls", "timeout") if on_repl => Some(("firewall-drop", None)),
+            (ProbeKind::Tcp | ProbeKind::Tls, Outcome::Timeout) if on_repl => Some(("firewall-drop", None)),
             _ => None,
         };
         if let Some((c, detail)) = c {

@@ -9,6 +9,7 @@ use super::world::World;
 use crate::catalog;
 use crate::guidance::connectivity;
 use crate::model::{Evidence, Verdict};
+use crate::probes::{Outcome, Probe, ProbeKind};
 
 pub fn not_listening(w: &World, out: &mut Vec<Verdict>) {
     for (name, l) in &w.logs {
@@ -38,7 +39,8 @@ pub fn not_listening(w: &World, out: &mut Vec<Verdict>) {
 
 pub fn admin_port(w: &World, out: &mut Vec<Verdict>) {
     let mut seen = BTreeSet::new();
-    for p in w.probes.iter().filter(|p| p.kind == "tcp" && (p.outcome == "refused" || p.outcome == "timeout")) {
+    let blocked = |p: &&Probe| p.kind == ProbeKind::Tcp && matches!(p.outcome, Outcome::Refused | Outcome::Timeout);
+    for p in w.probes.iter().filter(blocked) {
         let Some((target, t)) = w.srv.iter().find(|(n, _)| w.targets(p, n)) else { continue };
         if t.admin_port.is_none() || p.port != t.admin_port || !seen.insert((p.from.clone(), target.clone())) {
             continue;
@@ -60,7 +62,7 @@ pub fn admin_port(w: &World, out: &mut Vec<Verdict>) {
                 t.admin(),
                 t.shown(),
                 p.from,
-                p.outcome
+                p.outcome.name()
             ),
             connectivity(&t.host(), &t.admin()),
         ];
