@@ -123,8 +123,11 @@ pub enum Error {
     NotUp(Vec<String>),
     #[error("proxy {link}: {source}")]
     Proxy { link: String, source: fault_proxy::ProxyError },
-    #[error("{place}: waited {}s for {what}", waited.as_secs_f64())]
-    WaitTimedOut { place: Place, waited: Duration, what: String },
+    /// A step that failed while it ran, with the step's place in its file.
+    #[error("{place}: step {action}: {source}")]
+    Step { place: Place, action: &'static str, source: Box<Error> },
+    #[error("waited {}s for {what}", waited.as_secs_f64())]
+    WaitTimedOut { waited: Duration, what: String },
     #[error("deadline passed during {0}")]
     Deadline(String),
     #[error("case folder {}: {source}", path.display())]

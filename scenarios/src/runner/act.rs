@@ -36,6 +36,14 @@ pub(super) async fn timeline(plan: &Plan, world: &World, stage: &Stage) -> Resul
 }
 
 async fn step(s: &PlannedStep, world: &World) -> Result<(), Error> {
+    apply(s, world).await.map_err(|e| Error::Step {
+        place: s.place.clone(),
+        action: s.action.verb(),
+        source: Box::new(e),
+    })
+}
+
+async fn apply(s: &PlannedStep, world: &World) -> Result<(), Error> {
     let mesh = &world.mesh;
     match &s.action {
         Action::Fault { links, toxic } => {
@@ -68,7 +76,7 @@ async fn step(s: &PlannedStep, world: &World) -> Result<(), Error> {
         }
         Action::Wait { until, timeout } => {
             if !wait(mesh, until, *timeout).await? {
-                return Err(Error::WaitTimedOut { place: s.place.clone(), waited: *timeout, what: until.to_string() });
+                return Err(Error::WaitTimedOut { waited: *timeout, what: until.to_string() });
             }
         }
     }

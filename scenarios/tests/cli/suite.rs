@@ -74,10 +74,17 @@ fn a_wrong_expectation_fails_with_expected_and_got() {
 }
 
 #[test]
-fn a_scenario_past_its_deadline_fails_saying_where_it_was() {
+fn a_scenario_that_fails_while_it_runs_says_where() {
     let out = replharness(&["run", &data("deadline.toml")]);
     assert_eq!(out.code(), Some(1), "{}", out.text());
     assert!(out.text().contains("deadline passed during step wait at 60s"), "{}", out.text());
+    let out = replharness(&["run", &data("wait-timeout.toml")]);
+    assert_eq!(out.code(), Some(1), "{}", out.text());
+    assert!(
+        out.stdout.contains("wait-timeout.toml:8:1: step wait: waited 0.2s for message 999 ×1 on ds-1"),
+        "{}",
+        out.text()
+    );
 }
 
 /// `--filter` matched only the name; it now matches the file name and tags
