@@ -25,13 +25,17 @@
 //! - `listener`: the accept loop (accept, reject, drop with backlog fillers).
 //! - `proxy`: one proxy's state: settings, toxics, counters; starts and stops its listener.
 //! - [`registry`]: the registry of proxies: create, update, populate, reset; the library handle.
-
 //! - [`metrics`]: Prometheus text of the registry's counters (prometheus-client).
 //! - [`api`]: the Toxiproxy-compatible HTTP API (`app(server) -> Router`).
 //! - [`config`]: the config file.
 //!
 //! Spans: `proxy{name}` on each listener task, `conn{id,peer}` on each
 //! connection task under it.
+//!
+//! Checks: [`Toxic::from_json`] (which deserializing a [`Toxic`] runs) and
+//! [`Toxic::validate`] hold every field to [`bounds`]; a refusal is
+//! [`ProxyError::Invalid`] with a [`FieldError`] naming the field, and
+//! [`ProxyError::field`] names it for any refusal of a toxic.
 //!
 //! Library use, without HTTP:
 //! ```no_run
@@ -57,7 +61,6 @@ pub mod fault_set;
 pub mod io;
 mod listener;
 pub mod metrics;
-
 mod proxy;
 mod pump;
 pub mod registry;
