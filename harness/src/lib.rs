@@ -20,6 +20,8 @@
 //! each other:
 //! - [`ds`]: ForgeRock DS / OpenDJ (replication servers, directory servers, meshes);
 //!   its [`catalog`], [`config`], [`server`] and [`mesh`] are re-exported here.
+//! - [`exchange`]: Exchange 5.5 (bridgeheads, connectors and their schedules,
+//!   the event log, a day in compressed time); its own framing in `exchange::wire`.
 //!
 //! A new family (`389/`, mounted with `#[path = "389/mod.rs"] mod ds389;`,
 //! or `exchange/`) plugs in here:
@@ -42,6 +44,7 @@ pub mod clock;
 pub mod codec;
 pub mod ds;
 pub mod error;
+pub mod exchange;
 pub mod hostmap;
 pub mod logbook;
 mod node;

@@ -3,6 +3,7 @@
 
 mod blackhole;
 mod codec_props;
+mod exchange;
 mod malformed;
 mod mesh;
 mod relay;
