@@ -5,7 +5,10 @@
 //! - [`codec`]: the `tokio_util` codec around [`wire`], with a maximum frame length.
 //!   (These two speak the DS replication protocol; a family with another
 //!   protocol adds its codec in its own folder, on the same check-then-parse model.)
-//! - `transport` (crate-private): a connection's byte stream, TCP or TLS, loopback only.
+//! - `transport` (crate-private): a connection's byte stream, TCP or TLS; dials and listeners,
+//!   loopback only or the server's own test network.
+//! - [`testnet`]: test hosts (the kernel network's namespaces): where their sockets are made,
+//!   and the dial policy (loopback, or a test host of the same network; nothing else).
 //! - `node` (crate-private): what a running server's tasks share: span, cancel, tracker, RNG.
 //! - [`topology`]: the environment (clock, host map, change notices, PKI), a
 //!   topology of one family's servers, the loopback address plan.
@@ -36,7 +39,9 @@
 //!   rendered by the family and matched through [`logbook::Keyed`];
 //! - its case folder is [`casefile::Case`]: [`casefile::ServerEntry`] per
 //!   server, files under `servers/NAME/`, top-level tables in `Case::extra`;
-//! - connections dial through `transport::dial` (loopback only) and the
+//! - listeners are made with `transport::listen` and connections dial through
+//!   `transport::dial` (both through [`testnet`], so a server can live on a test
+//!   host of the kernel network), and the
 //!   [`hostmap::HostMap`], so scenarios route them through the fault proxy.
 
 pub mod casefile;
@@ -49,6 +54,7 @@ pub mod hostmap;
 pub mod logbook;
 mod node;
 pub mod pki;
+pub mod testnet;
 pub mod topology;
 mod transport;
 pub mod wire;

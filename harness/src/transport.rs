@@ -1,14 +1,16 @@
 //! A connection's byte stream, for every family: clear TCP or TLS over TCP
-//! on either side, dialled from the server's own loopback address, and
-//! nothing but loopback.
+//! on either side, dialled from the server's own address, and nothing but
+//! loopback or the server's own test network ([`crate::testnet`]); and the
+//! listeners, made where the server lives.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::pki::{self, TlsContexts};
+use crate::testnet;
 
 /// A connection's byte stream: clear TCP, or TLS over TCP (either side).
 #[derive(Debug)]
@@ -112,18 +114,21 @@ impl tokio::io::AsyncWrite for Transport {
 
 /// Dials `to` from `local_ip` (so the peer sees the server's own address).
 ///
-/// The harness only ever dials loopback: anything else is refused here, so a
-/// case or scenario that names a documentation address (192.0.2.x) can never
-/// make it send a packet off the machine.
+/// The harness only ever dials loopback, and, for a server on a test host
+/// of the kernel network, the other test hosts of its own network
+/// ([`testnet::may_dial`]): anything else is refused here, so a case or
+/// scenario that names a documentation address (192.0.2.x) can never make
+/// it send a packet off the machine. A test host's socket is made inside
+/// its namespace ([`testnet::socket`]).
 pub(crate) async fn dial(local_ip: IpAddr, to: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
-    if !to.ip().is_loopback() {
+    if !testnet::may_dial(local_ip, to.ip()) {
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
-            format!("the harness dials loopback addresses only, not {to}"),
+            format!("the harness dials loopback addresses and its own test hosts only, not {to}"),
         ));
     }
-    let socket = if to.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
-    if local_ip.is_ipv4() == to.is_ipv4() && local_ip.is_loopback() {
+    let socket = testnet::socket(local_ip, to.is_ipv4())?;
+    if local_ip.is_ipv4() == to.is_ipv4() && testnet::bindable(local_ip) {
         socket.bind(SocketAddr::new(local_ip, 0))?;
     }
     let stream = tokio::time::timeout(timeout, socket.connect(to))
@@ -131,6 +136,18 @@ pub(crate) async fn dial(local_ip: IpAddr, to: SocketAddr, timeout: Duration) ->
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("connect to {to} timed out")))??;
     stream.set_nodelay(true)?;
     Ok(stream)
+}
+
+/// A listener on `addr`: as `TcpListener::bind` makes it (address reuse, a
+/// backlog of 1024), inside its test host when `addr` is one.
+pub(crate) async fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    if testnet::network_of(addr.ip()).is_none() {
+        return TcpListener::bind(addr).await;
+    }
+    let socket = testnet::socket(addr.ip(), addr.is_ipv4())?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
 }
 
 /// The client side of a connection: TLS first when the server runs it.

@@ -157,7 +157,7 @@ impl Server {
         let ip = cfg.bind_ip();
         let replication = if cfg.rs {
             let asked = SocketAddr::new(ip, cfg.replication_port);
-            Some(match TcpListener::bind(asked).await {
+            Some(match crate::transport::listen(asked).await {
                 Ok(l) => {
                     let port = bound_port(&cfg.name, "the replication port", &l, asked)?;
                     Ok((l, SocketAddr::new(ip, port)))
@@ -168,7 +168,7 @@ impl Server {
             None
         };
         let admin_addr = SocketAddr::new(ip, cfg.admin_port);
-        let admin = TcpListener::bind(admin_addr).await.map_err(|source| HarnessError::Bind {
+        let admin = crate::transport::listen(admin_addr).await.map_err(|source| HarnessError::Bind {
             server: cfg.name.clone(),
             what: "the admin port",
             addr: admin_addr,

@@ -168,7 +168,7 @@ impl Bridgehead {
     pub async fn bind(&self) -> Result<TcpListener, HarnessError> {
         let asked = self.listen_addr();
         let name = self.name();
-        let listener = TcpListener::bind(asked).await.map_err(|source| HarnessError::Bind {
+        let listener = crate::transport::listen(asked).await.map_err(|source| HarnessError::Bind {
             server: name.clone(),
             what: "the message transfer port",
             addr: asked,
