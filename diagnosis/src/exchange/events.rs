@@ -20,12 +20,16 @@ pub enum Ev {
     Ask { nc: String, partner: String },
     /// 1100 at the requester.
     Submitted { partner: String, nc: String },
+    /// 1058 at the requester.
+    Completed { nc: String, partner: String },
     /// 1099 back at the requester.
     ReplyBack { partner: String, nc: String },
     /// 1099 at the responder.
     Request { requester: String, nc: String },
+    /// 1070 at the responder.
+    Context { nc: String, usn: String },
     /// 1071 at the responder.
-    Retrieved { more: bool },
+    Retrieved { objects: u64, usn: String, more: bool },
     /// 1101 at the responder.
     Answered { requester: String },
 }
@@ -51,6 +55,7 @@ fn parse_when(date: &str, time_of_day: &str) -> Option<OffsetDateTime> {
     )
 }
 
+/// What an event record's id and description say; `None` for any other event.
 pub fn classify(id: &str, text: &str) -> Option<Ev> {
     let t = text.trim();
     let c = |tpl: &str| captures(tpl, t);
@@ -59,17 +64,31 @@ pub fn classify(id: &str, text: &str) -> Option<Ev> {
             .map(|v| Ev::Ask { nc: v[0].into(), partner: v[1].into() }),
         "1100" => c("-> Message submitted to %s requesting updates for %s.")
             .map(|v| Ev::Submitted { partner: v[0].into(), nc: v[1].into() }),
+        "1058" => c("Completed successfully: updates for %s from %s applied.")
+            .map(|v| Ev::Completed { nc: v[0].into(), partner: v[1].into() }),
         "1099" => c("<- Message received back from the remote directory %s for %s.")
             .map(|v| Ev::ReplyBack { partner: v[0].into(), nc: v[1].into() })
             .or_else(|| {
                 c("<- Message received from requesting directory %s for %s.")
                     .map(|v| Ev::Request { requester: v[0].into(), nc: v[1].into() })
             }),
-        "1071" => Some(Ev::Retrieved { more: t.contains("More objects remain") }),
+        "1070" => c("The context to get is %s, from starting USN %s.")
+            .map(|v| Ev::Context { nc: v[0].into(), usn: v[1].into() }),
+        "1071" => {
+            let more = t.ends_with(" More objects remain.");
+            let body = t.strip_suffix(" More objects remain.").unwrap_or(t);
+            c_retrieved(body).map(|(objects, usn)| Ev::Retrieved { objects, usn, more })
+        }
         "1101" => c("-> Message submitted back to the requesting connector %s.")
             .map(|v| Ev::Answered { requester: v[0].into() }),
         _ => None,
     }
+}
+
+/// `Retrieved N objects, entries up to USN N.`
+fn c_retrieved(text: &str) -> Option<(u64, String)> {
+    let v = captures("Retrieved %s objects, entries up to USN %s.", text)?;
+    Some((v[0].trim().parse().ok()?, v[1].to_owned()))
 }
 
 /// Every record of every exchange server, in time order.

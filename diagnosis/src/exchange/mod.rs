@@ -5,11 +5,18 @@
 //! Files, by job (new event ids are rows in [`events::classify`]; new rules
 //! files here, called from [`run`]):
 //! - [`events`]: the event records and what each says.
-//! - [`rules`]: overloaded bridgeheads, missing replies, stalled paging,
-//!   quadrupled schedules; the messages-a-day figure.
+//! - [`schedule`]: connector schedules, weekly grids and detail views read.
+//! - [`rules`]: what the rules share: sites, intervals, the messages-a-day figure.
+//! - [`backlog`]: overloaded bridgeheads and missing replies.
+//! - [`paging`]: a full reply whose follow-up never came.
+//! - [`quadrupled`]: four activations an hour where one was meant.
 
+pub mod backlog;
 pub mod events;
+pub mod paging;
+pub mod quadrupled;
 pub mod rules;
+pub mod schedule;
 
 use std::collections::BTreeMap;
 
@@ -33,11 +40,11 @@ fn run(case: &Case, input: &mut Input, _opts: &Options) -> Vec<Verdict> {
     let recs = events::read(case, &mut input.stats);
     let now = case.topology.as_ref().and_then(|t| t.collected_at).or_else(|| recs.last().map(|r| r.at));
     let Some(now) = now else { return Vec::new() };
-    let ctx = Ctx { case, now };
+    let ctx = Ctx::new(case, now, &recs);
     let mut out = Vec::new();
-    rules::overloaded_and_no_reply(&ctx, &recs, &mut out);
-    rules::paging(&ctx, &recs, &mut out);
-    rules::quadrupled(&ctx, &recs, &mut out);
+    backlog::overloaded_and_no_reply(&ctx, &recs, &mut out);
+    paging::paging(&ctx, &recs, &mut out);
+    quadrupled::quadrupled(&ctx, &recs, &mut out);
     if out.is_empty() {
         out.extend(healthy(&recs));
     }

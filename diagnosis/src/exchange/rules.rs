@@ -1,32 +1,73 @@
-//! The exchange rules: a bridgehead that falls behind, a request without
-//! reply, a full reply without a follow-up, a schedule that runs four times
-//! an hour where once was meant.
+//! What the exchange rules share: the case's connectors and schedules, the
+//! bridgeheads whose logs are in the case, sites, intervals, and the seed's
+//! messages-a-day figure. The rules themselves: [`super::backlog`]
+//! (overloaded bridgeheads, missing replies), [`super::paging`],
+//! [`super::quadrupled`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use time::{Duration, OffsetDateTime};
 
-use super::events::{Ev, Rec};
+use super::events::Rec;
+use super::schedule::ConnectorSchedule;
 use crate::case::Case;
-use crate::catalog;
-use crate::model::Verdict;
 
 /// Activations a day when nothing says otherwise (every 3 hours).
-const DEFAULT_ACTIVATIONS: u64 = 8;
+pub const DEFAULT_ACTIVATIONS: u64 = 8;
 
 /// Messages a day across an Exchange 5.5 organization: N × ((N−1) × 2 × F × 2).
 pub fn messages_a_day(sites: u64, activations: u64) -> u64 {
     sites * (sites.saturating_sub(1) * 2 * activations * 2)
 }
 
+/// Schedules an administrator can pick, most frequent first, with their names.
+pub const SCHEDULES: &[(u64, &str)] = &[
+    (96, "4 an hour"),
+    (48, "every 30 minutes"),
+    (24, "hourly"),
+    (12, "every 2 hours"),
+    (8, "every 3 hours"),
+    (6, "every 4 hours"),
+    (4, "every 6 hours"),
+    (3, "every 8 hours"),
+    (2, "every 12 hours"),
+    (1, "once a day"),
+];
+
+/// `96 activations a day (4 an hour)`.
+pub fn schedule_name(per_day: u64) -> String {
+    match SCHEDULES.iter().find(|(n, _)| *n == per_day) {
+        Some((_, name)) => format!("{per_day} activations a day ({name})"),
+        None => format!("{per_day} activations a day"),
+    }
+}
+
 #[derive(Debug)]
 pub struct Ctx<'a> {
     pub case: &'a Case,
     pub now: OffsetDateTime,
+    /// Connector schedules by bridgehead (lower case), grids read.
+    pub schedules: BTreeMap<String, ConnectorSchedule>,
+    /// Bridgeheads (lower case) whose event log is in the case.
+    pub logged: BTreeSet<String>,
 }
 
 impl Ctx<'_> {
-    fn site(&self, computer: &str) -> String {
+    pub fn new<'a>(case: &'a Case, now: OffsetDateTime, recs: &[Rec]) -> Ctx<'a> {
+        Ctx {
+            case,
+            now,
+            schedules: super::schedule::read(case),
+            logged: recs.iter().map(|r| r.computer.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    /// True when `computer`'s own event log is in the case.
+    pub fn has_log(&self, computer: &str) -> bool {
+        self.logged.contains(&computer.to_ascii_lowercase())
+    }
+
+    pub fn site(&self, computer: &str) -> String {
         let t = self.case.topology.as_ref();
         t.and_then(|t| t.servers.iter().find(|s| s.name.eq_ignore_ascii_case(computer)).and_then(|s| s.site.clone()))
             .or_else(|| {
@@ -40,20 +81,33 @@ impl Ctx<'_> {
             .unwrap_or_else(|| computer.trim_start_matches("BH-").to_owned())
     }
 
-    /// Activations a day of the connector whose bridgehead is `computer`.
-    fn activations(&self, computer: &str) -> Option<u64> {
-        let t = self.case.topology.as_ref()?;
-        let c =
-            t.connectors.iter().find(|c| c.bridgehead.as_deref().is_some_and(|b| b.eq_ignore_ascii_case(computer)))?;
-        c.schedule.map(u64::from)
+    /// The connector schedule of the site whose bridgehead is `computer`.
+    pub fn schedule(&self, computer: &str) -> Option<&ConnectorSchedule> {
+        self.schedules.get(&computer.to_ascii_lowercase())
     }
 
-    fn interval(&self, computer: &str) -> Duration {
+    /// Activations a day of `computer`'s connector, when the case says.
+    pub fn activations(&self, computer: &str) -> Option<u64> {
+        self.schedule(computer).map(|s| u64::from(s.per_day()))
+    }
+
+    /// The time between two activations of `computer`'s connector.
+    pub fn interval(&self, computer: &str) -> Duration {
         Duration::minutes(24 * 60 / self.activations(computer).unwrap_or(DEFAULT_ACTIVATIONS).max(1) as i64)
     }
 
-    fn sites(&self, recs: &[Rec]) -> u64 {
-        let mut sites = std::collections::BTreeSet::new();
+    /// The inbound sites of `computer`'s connector, when the case says.
+    pub fn inbound(&self, computer: &str) -> Option<&[String]> {
+        let t = self.case.topology.as_ref()?;
+        t.connectors
+            .iter()
+            .find(|c| c.bridgehead.as_deref().is_some_and(|b| b.eq_ignore_ascii_case(computer)))
+            .map(|c| c.inbound_sites.as_slice())
+    }
+
+    /// Sites of the organization: from the topology, else from the records.
+    pub fn sites(&self, recs: &[Rec]) -> u64 {
+        let mut sites = BTreeSet::new();
         if let Some(t) = &self.case.topology {
             sites.extend(t.servers.iter().filter_map(|s| s.site.clone()));
             sites.extend(t.connectors.iter().map(|c| c.site.clone()));
@@ -68,147 +122,9 @@ impl Ctx<'_> {
     }
 }
 
-pub fn overloaded_and_no_reply(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
-    // Requests submitted by each requester to each partner, and their replies, in order.
-    // (requester, partner) → (requests, replies).
-    type Exchanges<'r> = (Vec<&'r Rec>, Vec<&'r Rec>);
-    let mut pairs: BTreeMap<(String, String), Exchanges> = BTreeMap::new();
-    for r in recs {
-        match &r.ev {
-            Ev::Submitted { partner, .. } => pairs.entry((r.computer.clone(), partner.clone())).or_default().0.push(r),
-            Ev::ReplyBack { partner, .. } => pairs.entry((r.computer.clone(), partner.clone())).or_default().1.push(r),
-            _ => {}
-        }
-    }
-    for ((requester, partner), (asked, answered)) in pairs {
-        let interval = ctx.interval(&requester);
-        // Backlog (asked − answered) at the start of each activation (the
-        // requests of one activation share a minute): growing across three
-        // or more activations means the partner cannot keep up.
-        let mut activations: Vec<OffsetDateTime> = asked.iter().map(|a| a.at).collect();
-        activations.dedup_by_key(|t| t.unix_timestamp() / 60);
-        let backlog_at: Vec<usize> = activations
-            .iter()
-            .map(|t| {
-                let before = asked.iter().filter(|a| a.at < *t).count();
-                before.saturating_sub(answered.iter().filter(|b| b.at <= *t).count())
-            })
-            .collect();
-        let growing =
-            backlog_at.windows(2).filter(|w| w[1] > w[0]).count() >= 2 && backlog_at.last().is_some_and(|b| *b > 0);
-        let unanswered: Vec<&&Rec> = asked.iter().skip(answered.len()).collect();
-        let overdue = unanswered.first().is_some_and(|r| ctx.now - r.at > interval);
-        if growing {
-            let f = ctx.activations(&requester).unwrap_or(DEFAULT_ACTIVATIONS);
-            let n = ctx.sites(recs);
-            let proposed = if f > DEFAULT_ACTIVATIONS { DEFAULT_ACTIVATIONS } else { (f / 2).max(1) };
-            let mut v =
-                Verdict::new("exchange.bridgehead-overloaded", catalog::severity("exchange.bridgehead-overloaded"))
-                    .with_subject(&[("server", &partner), ("site", &ctx.site(&partner)), ("peer", &requester)]);
-            v.evidence = unanswered.iter().take(5).map(|r| r.evidence.clone()).collect();
-            v.guidance = vec![
-                format!(
-                    "The bridgehead {partner} falls behind: requests from {requester} pile up across activations ({} unanswered at the last one)",
-                    backlog_at.last().copied().unwrap_or(0)
-                ),
-                format!(
-                    "Make the connector schedule less frequent (the default is every 3 hours; the most is 4 an hour): with {n} sites the organization sends {} messages a day at {f} activations a day, {} at {proposed}",
-                    messages_a_day(n, f),
-                    messages_a_day(n, proposed)
-                ),
-                format!("Or move the connector to a less loaded bridgehead than {partner}"),
-            ];
-            out.push(v);
-        } else if overdue {
-            let mut v = Verdict::new("exchange.no-reply", catalog::severity("exchange.no-reply")).with_subject(&[
-                ("server", &requester),
-                ("site", &ctx.site(&requester)),
-                ("peer", &partner),
-            ]);
-            v.evidence = unanswered.iter().take(5).map(|r| r.evidence.clone()).collect();
-            v.guidance = vec![
-                format!(
-                    "{requester} asked {partner} for updates {} time(s) without a reply for longer than the schedule interval ({} minutes): check the messaging path (MTA, site connector) to {partner}",
-                    unanswered.len(),
-                    interval.whole_minutes()
-                ),
-                format!("Check that the directory service on {partner} runs and that its message queues move"),
-            ];
-            out.push(v);
-        }
-    }
-}
-
-pub fn paging(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
-    // At a responder: the request a 1071 answers is the last 1099 from a requester before it.
-    let mut last_request: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
-    for (i, r) in recs.iter().enumerate() {
-        match &r.ev {
-            Ev::Request { requester, nc } => {
-                last_request.insert(&r.computer, (requester, nc));
-            }
-            Ev::Retrieved { more: true } => {
-                let Some((requester, nc)) = last_request.get(r.computer.as_str()).copied() else { continue };
-                let followed = recs[i + 1..].iter().any(|x| {
-                    (x.computer == r.computer
-                        && matches!(&x.ev, Ev::Request { requester: q, nc: n } if q == requester && n == nc))
-                        || (x.computer == requester
-                            && matches!(&x.ev, Ev::Submitted { partner, nc: n } if *partner == r.computer && n == nc))
-                });
-                if followed || ctx.now - r.at < Duration::minutes(1) {
-                    continue;
-                }
-                let mut v = Verdict::new("exchange.paging-stalled", catalog::severity("exchange.paging-stalled"))
-                    .with_subject(&[("server", requester), ("site", &ctx.site(requester)), ("peer", &r.computer)]);
-                v.evidence.push(r.evidence.clone());
-                v.guidance = vec![format!(
-                    "{} announced more than the 512 objects of its reply for {nc}, and {requester} never asked for the rest: check the requesting bridgehead {requester}'s queue",
-                    r.computer
-                )];
-                out.push(v);
-            }
-            _ => {}
-        }
-    }
-}
-
-pub fn quadrupled(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
-    let Some(t) = &ctx.case.topology else { return };
-    for c in &t.connectors {
-        let Some(bh) = &c.bridgehead else { continue };
-        let meant_hourly = c.detail_view.as_deref() == Some("1h") || c.schedule.is_some_and(|s| s <= 24);
-        if !meant_hourly {
-            continue;
-        }
-        // Distinct activation minutes per hour at this bridgehead.
-        let mut per_hour: BTreeMap<i64, std::collections::BTreeSet<i64>> = BTreeMap::new();
-        let mut evidence = Vec::new();
-        for r in recs.iter().filter(|r| r.computer.eq_ignore_ascii_case(bh) && matches!(r.ev, Ev::Ask { .. })) {
-            let minute = r.at.unix_timestamp() / 60;
-            if per_hour.entry(minute / 60).or_default().insert(minute) && evidence.len() < 4 {
-                evidence.push(r.evidence.clone());
-            }
-        }
-        if per_hour.values().any(|m| m.len() >= 4) {
-            let n = ctx.sites(recs);
-            let meant = c.schedule.map(u64::from).unwrap_or(24);
-            let mut v = Verdict::new("exchange.schedule-quadrupled", catalog::severity("exchange.schedule-quadrupled"))
-                .with_subject(&[("server", bh), ("site", &c.site)]);
-            v.evidence = evidence;
-            v.guidance = vec![
-                format!(
-                    "The connector of site {} activates 4 times an hour at {bh}: an hour block chosen in the 1-hour detail view means every 15 minutes. Set the schedule in the 15-minute detail view",
-                    c.site
-                ),
-                format!(
-                    "With {n} sites that is {} messages a day instead of {}",
-                    messages_a_day(n, meant * 4),
-                    messages_a_day(n, meant)
-                ),
-            ];
-            out.push(v);
-        }
-    }
+/// `03:15` of a record's time.
+pub fn hhmm(at: OffsetDateTime) -> String {
+    format!("{:02}:{:02}", at.hour(), at.minute())
 }
 
 #[cfg(test)]
@@ -220,5 +136,7 @@ mod tests {
         assert_eq!(messages_a_day(10, 8), 2880);
         assert_eq!(messages_a_day(20, 8), 12160);
         assert_eq!(messages_a_day(30, 8), 27840);
+        assert_eq!(schedule_name(96), "96 activations a day (4 an hour)");
+        assert_eq!(schedule_name(7), "7 activations a day");
     }
 }

@@ -40,3 +40,32 @@ fn an_hour_block_in_the_one_hour_view_runs_four_times_an_hour() {
     step_with(v, &["LONDON", "15-minute detail view"]);
     step_with(v, &["2304", "576"]);
 }
+
+/// Both ends' logs: the partner took the requests and answered them, and the
+/// replies never arrived. The guidance says which way messages are lost.
+#[test]
+fn replies_lost_on_the_way_back_are_no_reply_with_the_direction() {
+    let r = run("exchange/no-reply-return-path");
+    assert_eq!(ids(&r), ["exchange.no-reply"], "{}", diagnosis::report::human(&r));
+    let v = one(&r, "exchange.no-reply", &[("server", "BH-LONDON"), ("peer", "BH-PARIS")]);
+    step_with(v, &["15 minutes", "since 00:00"]);
+    step_with(v, &["arriving and answered", "from BH-PARIS to BH-LONDON"]);
+    assert!(r.input.unknown_lines.is_empty(), "every record read: {:?}", r.input.unknown_lines);
+}
+
+/// A full reply that never reached the requester is a missing reply, not a
+/// stalled page: the requester cannot ask for the rest of what it never got.
+#[test]
+fn a_full_reply_that_never_arrived_is_no_reply_not_paging() {
+    let r = run("exchange/paging-reply-lost");
+    assert_eq!(ids(&r), ["exchange.no-reply"], "{}", diagnosis::report::human(&r));
+    step_with(one(&r, "exchange.no-reply", &[("peer", "BH-PARIS")]), &["lost on the way back"]);
+}
+
+/// Follow-up requests for the next 512 objects ask one context each; four
+/// of them in an hour are not four activations.
+#[test]
+fn follow_ups_in_one_hour_are_not_a_quadrupled_schedule() {
+    let r = run("exchange/follow-ups-are-not-activations");
+    assert_eq!(ids(&r), ["exchange.healthy"], "{}", diagnosis::report::human(&r));
+}
