@@ -4,6 +4,7 @@ mod ds;
 mod exchange;
 mod junk;
 mod r389;
+mod real389;
 mod regressions;
 mod schema;
 mod support;
