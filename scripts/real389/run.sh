@@ -47,8 +47,10 @@ while [ $# -gt 0 ]; do
   *) echo "real389: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-[[ "$STALL_LAG" =~ ^[0-9]+$ ]] && [ "$STALL_LAG" -ge 5 ] && [ "$STALL_LAG" -le 600 ] ||
-  { echo "real389: --stall-lag must be a whole number of seconds from 5 to 600, not $STALL_LAG" >&2; exit 2; }
+if ! [[ "$STALL_LAG" =~ ^[0-9]+$ ]] || [ "$STALL_LAG" -lt 5 ] || [ "$STALL_LAG" -gt 600 ]; then
+  echo "real389: --stall-lag must be a whole number of seconds from 5 to 600, not $STALL_LAG" >&2
+  exit 2
+fi
 
 # shellcheck source=lib/common.sh
 . "$LIB/common.sh"
@@ -160,10 +162,15 @@ done
 
 step teardown
 stop_fault_proxy
-for s in "$SUP" "$CON"; do
-  keep_logs "$s"
-  dsctl "$s" remove --do-it >>"$OUT/dsctl.log" 2>&1 || die "dsctl $s remove failed (see $OUT/dsctl.log)"
-done
+keep_logs "$SUP"
+keep_logs "$CON"
+# Both at once: each waits about 7 s for its server to stop.
+dsctl "$SUP" remove --do-it >>"$OUT/dsctl.log" 2>&1 &
+p1=$!
+dsctl "$CON" remove --do-it >>"$OUT/dsctl.log" 2>&1 &
+p2=$!
+wait "$p1" || die "dsctl $SUP remove failed (see $OUT/dsctl.log)"
+wait "$p2" || die "dsctl $CON remove failed (see $OUT/dsctl.log)"
 step_end
 
 step parity

@@ -4,31 +4,36 @@
 PACKAGES=(389-ds-base python3-lib389 ldap-utils curl)
 DEFAULTS_INF=/usr/share/dirsrv/inf/defaults.inf
 
+# The packages of PACKAGES not installed, on one line.
 missing_packages() {
-  local p
+  local p out=()
   for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || printf '%s\n' "$p"
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || out+=("$p")
   done
+  printf '%s' "${out[*]}"
 }
 
 install_packages() {
   [ "$(id -u)" -eq 0 ] || die "must run as root: it installs Debian packages and creates 389-DS instances under /etc/dirsrv (CI runs as root)"
-  command -v apt-get >/dev/null && command -v dpkg-query >/dev/null ||
+  if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
     die "no apt-get/dpkg-query: this needs a Debian machine (389-ds-base 2.3.1 from Debian 12)"
+  fi
   local missing
   missing=$(missing_packages)
   if [ -n "$missing" ]; then
-    [ "$NO_INSTALL" = 1 ] && die "--no-install given, but these packages are missing: $(echo $missing)"
-    say "installing: $(echo $missing) (--no-install-recommends)"
+    [ "$NO_INSTALL" = 1 ] && die "--no-install given, but these packages are missing: $missing"
+    say "installing: $missing (--no-install-recommends)"
     apt-get update -q >"$OUT/apt.log" 2>&1 || die "apt-get update failed (see $OUT/apt.log)"
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >>"$OUT/apt.log" 2>&1 ||
-      die "apt-get install $(echo $missing) failed (see $OUT/apt.log)"
+      die "apt-get install $missing failed (see $OUT/apt.log)"
     missing=$(missing_packages)
-    [ -z "$missing" ] || die "still missing after apt-get install: $(echo $missing)"
+    [ -z "$missing" ] || die "still missing after apt-get install: $missing"
   fi
-  [ -x /usr/sbin/ns-slapd ] && [ -x /usr/sbin/dscreate ] && [ -x /usr/sbin/dsctl ] ||
-    die "389-ds-base is installed but /usr/sbin/ns-slapd, dscreate or dsctl is missing"
+  local tool
+  for tool in /usr/sbin/ns-slapd /usr/sbin/dscreate /usr/sbin/dsctl /usr/sbin/dsconf /usr/bin/ldapsearch /usr/bin/curl; do
+    [ -x "$tool" ] || die "the packages are installed but $tool is missing"
+  done
   "$PY" -c 'import lib389' 2>/dev/null || die "$PY cannot import lib389 (python3-lib389)"
   VERSION_389=$(dpkg-query -W -f='${Version}' 389-ds-base)
   say "389-ds-base $VERSION_389"

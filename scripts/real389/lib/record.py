@@ -1,7 +1,7 @@
 """run.sh --record: keeps a run's results in the repository.
 
 - the case folders become the diagnosis fixtures in diagnosis/tests/fixtures/389-real/;
-- the parity table replaces the generated block of docs/real389.md;
+- the parity table and the healthy case's topology.toml replace their blocks in docs/real389.md;
 - the step timings replace this script's section of BENCHMARKS.md.
 
 Each generated block sits between <!-- NAME:start --> and <!-- NAME:end --> markers; what is
@@ -45,8 +45,10 @@ def main():
         "by hand (the agreement's encrypted password is left out of agreements.ldif). See\n"
         "docs/real389.md; diagnosis/tests/it/real389.rs asserts each one's verdict.\n")
 
-    table = (out / "parity.md").read_text()
-    replace_block(root / "docs/real389.md", "parity", table)
+    doc = root / "docs/real389.md"
+    replace_block(doc, "parity", (out / "parity.md").read_text())
+    topology = (fixtures / "healthy/topology.toml").read_text()
+    replace_block(doc, "topology", f"```toml\n{topology}```\n")
 
     rows = [line.split("\t") for line in (out / "timings.tsv").read_text().splitlines() if line]
     lines = [
