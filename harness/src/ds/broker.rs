@@ -1,28 +1,30 @@
 //! The directory server's replication domain: one session to a replication
 //! server per domain, as `ReplicationBroker` keeps it.
 //!
-//! The DS tries its replication servers in order. When none answers it logs
-//! 208 once, until it connects again (the real product's `connectionError`
-//! flag); single failed attempts go to the debug log only. Connected, it logs
-//! 62 (or 96 when the generation ids differ), sends change-time heartbeats,
-//! and watches the RS's heartbeats: two consecutive checks that find nothing
-//! received for a heartbeat interval log 97 and close. A StopMsg from the RS
-//! logs 63; a broken or reset session logs 180. Either way it reconnects.
+//! Finding an RS is [`super::ds_connect`]'s job (phase-1 probes, the
+//! elected RS, phase 2; 17, 212, 119, 23, 208 once per outage); when none
+//! is found the DS tries again every 500 ms (`reStart`). Connected, it
+//! sends change-time heartbeats and watches the RS's heartbeats: two
+//! consecutive checks that find nothing received for a heartbeat interval
+//! log 97 and close. A StopMsg from the RS logs 63; a broken or reset
+//! session logs 180. Either way it reconnects at once.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::catalog;
+use super::ds_connect::{Connected, Selector};
 use super::node::Node;
-use super::session::{self, readable_address, Conn};
-use crate::hostmap::split_host_port;
-use crate::transport;
-use crate::wire::{self, ReplMsg, ServerStart, StartHeader, StartSession, Update};
+use super::session;
+use crate::wire::{ReplMsg, Update};
+
+/// The product's pause between two connection rounds (`reStart`'s 500 ms).
+const RETRY: Duration = Duration::from_millis(500);
 
 /// What the harness asks of a running DS domain.
 #[derive(Debug)]
@@ -41,117 +43,41 @@ enum SessionEnd {
     Lost,
 }
 
-pub(crate) async fn run_domain(node: Arc<Node>, base_dn: String, mut cmds: mpsc::Receiver<DsCommand>) {
-    let mut connection_error = false;
+/// Runs one domain until the node stops; `first` is told once the first
+/// connection round is over (the server logs "started" after it, as the
+/// product's start-up connects each domain before it does).
+pub(crate) async fn run_domain(
+    node: Arc<Node>,
+    base_dn: String,
+    mut cmds: mpsc::Receiver<DsCommand>,
+    first: oneshot::Sender<()>,
+) {
+    let mut selector = Selector::default();
+    let mut first = Some(first);
     loop {
-        let mut session = None;
-        for url in &node.cfg.ds_replication_servers {
-            let span = node.core.conn_span(url);
-            match connect(&node, &base_dn, url).instrument(span.clone()).await {
-                Ok(s) => {
-                    session = Some((s, span));
-                    break;
-                }
-                Err(why) => {
-                    tracing::debug!(parent: &span, domain = %base_dn, "DS connect failed: {why}")
-                }
-            }
-            if node.core.cancel.is_cancelled() {
+        let span = node.core.conn_span(&base_dn);
+        let connected = selector.connect(&node, &base_dn).instrument(span.clone()).await;
+        if let Some(tx) = first.take() {
+            let _ = tx.send(());
+        }
+        if node.core.cancel.is_cancelled() {
+            return;
+        }
+        if let Some(c) = connected {
+            node.ds_session(&base_dn, Some(&c.rs_id));
+            let link = tracing::info_span!(parent: &span, "link", domain = %base_dn, peer = %c.rs_id);
+            let end = run_session(&node, &base_dn, c, &mut cmds).instrument(link).await;
+            node.ds_session(&base_dn, None);
+            if end == SessionEnd::Stopping {
                 return;
             }
-        }
-        match session {
-            Some(((conn, rs_id, remote), span)) => {
-                connection_error = false;
-                node.ds_session(&base_dn, Some(&rs_id));
-                let link = tracing::info_span!(parent: &span, "link", domain = %base_dn, peer = %rs_id);
-                let end = run_session(&node, &base_dn, conn, &rs_id, &remote, &mut cmds).instrument(link).await;
-                node.ds_session(&base_dn, None);
-                if end == SessionEnd::Stopping {
-                    return;
-                }
-                continue;
-            }
-            None if !connection_error => {
-                node.log.emit(&catalog::NO_AVAILABLE_CHANGELOGS, &[&node.id(), &base_dn]);
-                connection_error = true;
-            }
-            None => {}
+            continue;
         }
         tokio::select! {
             _ = node.core.cancel.cancelled() => return,
-            _ = tokio::time::sleep(node.connect_retry_jittered()) => {}
+            _ = tokio::time::sleep(node.real(RETRY)) => {}
         }
     }
-}
-
-async fn connect(node: &Node, base_dn: &str, url: &str) -> Result<(Conn, String, String), String> {
-    let (host, port) = split_host_port(url).ok_or_else(|| format!("bad replication server {url:?}"))?;
-    let to = node.core.hosts.resolve(&node.cfg.name, host, port).map_err(|e| e.to_string())?;
-    let timeout = node.handshake_timeout();
-    let stream = tokio::select! {
-        _ = node.core.cancel.cancelled() => return Err("stopping".into()),
-        r = transport::dial(node.cfg.bind_ip(), to, timeout) => r.map_err(|e| e.to_string())?,
-    };
-    let remote = readable_address(Some(host), stream.peer_addr().unwrap_or(to));
-    let secured = tokio::select! {
-        _ = node.core.cancel.cancelled() => return Err("stopping".into()),
-        r = transport::secure_client(node.tls.as_ref(), host, stream, timeout) => r.map_err(|e| format!("TLS: {}", crate::pki::describe(&e)))?,
-    };
-    let mut conn = session::framed(secured, node.max_frame_len);
-    let ds_gen = node.ds_generation(base_dn);
-    let start = ReplMsg::ServerStart(ServerStart {
-        header: StartHeader { protocol_version: wire::PROTOCOL_VERSION, generation_id: ds_gen, group_id: 1 },
-        base_dn: base_dn.to_owned(),
-        server_id: node.id().to_owned(),
-        server_url: format!("{}:{}", node.cfg.host, node.cfg.admin_port),
-        max_receive_delay: 0,
-        max_receive_queue: 0,
-        max_send_delay: 0,
-        max_send_queue: 0,
-        window_size: 100_000,
-        heartbeat_interval_ms: u64::try_from(node.timings.heartbeat_interval.as_millis()).unwrap_or(u64::MAX),
-        ssl_encryption: node.tls.is_some() && node.cfg.ssl_encryption,
-        server_state: Vec::new(),
-    });
-    let handshake = async {
-        session::send(&mut conn, start, timeout).await.map_err(|e| e.to_string())?;
-        let reply = match session::recv(&mut conn, timeout).await {
-            Ok(ReplMsg::ReplServerStartDs(r)) => r,
-            Ok(other) => return Err(format!("unexpected {}", other.name())),
-            Err(e) => return Err(e.to_string()),
-        };
-        if node.tls.is_some() && !node.cfg.ssl_encryption {
-            session::stop_encryption(&mut conn);
-        }
-        let session_msg = ReplMsg::StartSession(StartSession {
-            status: 1,
-            assured_flag: 0,
-            assured_mode: 1,
-            safe_data_level: 1,
-            referral_urls: Vec::new(),
-        });
-        session::send(&mut conn, session_msg, timeout).await.map_err(|e| e.to_string())?;
-        match session::recv(&mut conn, timeout).await {
-            Ok(ReplMsg::Topology(_)) => Ok(reply),
-            Ok(other) => Err(format!("unexpected {}", other.name())),
-            Err(e) => Err(e.to_string()),
-        }
-    };
-    let reply = tokio::select! {
-        _ = node.core.cancel.cancelled() => return Err("stopping".into()),
-        r = handshake => r?,
-    };
-    let rs_gen = reply.header.generation_id;
-    if rs_gen == ds_gen || rs_gen < 0 {
-        node.log.emit(&catalog::NOW_FOUND_SAME_GENERATION, &[&node.id(), &reply.server_id, &base_dn, &remote, &ds_gen]);
-    } else {
-        node.log.emit(
-            &catalog::NOW_FOUND_BAD_GENERATION,
-            &[&node.id(), &reply.server_id, &base_dn, &remote, &ds_gen, &rs_gen],
-        );
-    }
-    Ok((conn, reply.server_id, remote))
 }
 
 /// The DS's watch on its RS (the real product's `HeartbeatMonitor`): two
@@ -183,14 +109,9 @@ impl HeartbeatMonitor {
     }
 }
 
-async fn run_session(
-    node: &Node,
-    base_dn: &str,
-    mut conn: Conn,
-    rs_id: &str,
-    remote: &str,
-    cmds: &mut mpsc::Receiver<DsCommand>,
-) -> SessionEnd {
+async fn run_session(node: &Node, base_dn: &str, c: Connected, cmds: &mut mpsc::Receiver<DsCommand>) -> SessionEnd {
+    let Connected { mut conn, rs_id, readable, shown } = c;
+    let (rs_id, shown) = (rs_id.as_str(), shown.as_str());
     let interval = node.real(node.timings.heartbeat_interval);
     let write_timeout = node.real(node.timings.link_timeout);
     let mut checks = tokio::time::interval_at(Instant::now() + interval, interval);
@@ -198,7 +119,7 @@ async fn run_session(
     let mut ct = tokio::time::interval(node.real(node.timings.changetime_heartbeat_interval));
     let mut seq: u32 = 0;
     let lost = |node: &Node| {
-        node.log.emit(&catalog::REPLICATION_SERVER_BADLY_DISCONNECTED, &[&node.id(), &base_dn, &rs_id, &remote]);
+        node.log.emit(&catalog::REPLICATION_SERVER_BADLY_DISCONNECTED, &[&node.id(), &base_dn, &rs_id, &shown]);
     };
     loop {
         tokio::select! {
@@ -226,7 +147,7 @@ async fn run_session(
                 match frame {
                     Some(Ok(ReplMsg::Stop)) => {
                         if !node.core.cancel.is_cancelled() {
-                            node.log.emit(&catalog::REPLICATION_SERVER_PROPERLY_DISCONNECTED, &[&rs_id, &remote, &node.id(), &base_dn]);
+                            node.log.emit(&catalog::REPLICATION_SERVER_PROPERLY_DISCONNECTED, &[&rs_id, &shown, &node.id(), &base_dn]);
                         }
                         return SessionEnd::Lost;
                     }
@@ -256,7 +177,8 @@ async fn run_session(
             }
             _ = checks.tick() => {
                 if monitor.rs_gone(Instant::now()) {
-                    node.log.emit(&catalog::HEARTBEAT_FAILURE, &[&node.id(), &rs_id, &remote, &base_dn]);
+                    // HeartbeatMonitor prints the readable address in every version.
+                    node.log.emit(&catalog::HEARTBEAT_FAILURE, &[&node.id(), &rs_id, &readable, &base_dn]);
                     drop(conn);
                     return SessionEnd::Lost;
                 }

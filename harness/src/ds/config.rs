@@ -35,12 +35,28 @@ impl Version {
         Ok(v)
     }
 
-    /// Below 3: the 2.x log dialect.
+    /// Below 3: the 2.x dialect; OpenDJ 3.0 to 3.4: the 3.0 dialect (dotted
+    /// msgIDs, OPENDJ-1288); from 3.5 on (OpenDJ 4, ForgeRock DS 5 to 7.x):
+    /// the latest public source's (OPENDJ-2725 came in June 2016, before
+    /// 3.5 and 4.0; there is no public 3.5 tag to check).
     pub fn dialect(&self) -> Dialect {
-        if self.major < 3 {
-            Dialect::Legacy
-        } else {
-            Dialect::Modern
+        match (self.major, self.minor) {
+            (0..=2, _) => Dialect::Legacy,
+            (3, 0..=4) => Dialect::Dotted,
+            _ => Dialect::Modern,
+        }
+    }
+
+    /// The Java the version typically runs on, which words some exception
+    /// texts (JSSE's, `NumberFormatException`'s) and the last stack frame:
+    /// OpenDJ 2.x to 4.x on Java 8, ForgeRock DS 5 on on Java 11.
+    pub fn java(&self) -> super::java::Jdk {
+        use super::java::Jdk;
+        match self.major {
+            0..=2 => Jdk::Eight,
+            3 => Jdk::EightEarly,
+            4 => Jdk::Eight,
+            _ => Jdk::Eleven,
         }
     }
 
@@ -222,6 +238,10 @@ mod tests {
     #[test]
     fn versions_parse_and_pick_their_dialect() {
         assert_eq!(Version::parse("2.6").expect("v").dialect(), Dialect::Legacy);
+        assert_eq!(Version::parse("3.0").expect("v").dialect(), Dialect::Dotted);
+        assert_eq!(Version::parse("3.0.0").expect("v").dialect(), Dialect::Dotted);
+        assert_eq!(Version::parse("4.0.1").expect("v").dialect(), Dialect::Modern);
+        assert_eq!(Version::parse("6.5").expect("v").dialect(), Dialect::Modern);
         assert_eq!(Version::parse("7.1.2").expect("v").dialect(), Dialect::Modern);
         assert_eq!(Version::parse("6.5").expect("v").to_string(), "6.5");
         assert!(Version::parse("seven").is_err());

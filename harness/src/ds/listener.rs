@@ -1,8 +1,19 @@
-//! The replication server's listener: accepts connections, runs the TLS
-//! handshake when the server runs TLS (105 when it fails), and hands each
-//! connection to what its first message asks for: a directory server's
-//! session ([`super::ds_handler`]) or an RS↔RS link ([`super::rs_handshake`]).
-//! Anything else is logged (86, or 300 from 3.x on) and the connection reset.
+//! The replication server's listener (`ReplicationServer.runListen`):
+//! accepts connections, runs the TLS handshake when the server runs TLS
+//! (105 when JSSE would throw an `SSLException`, nothing for a reset or a
+//! timeout), and hands each connection to what its first message asks for:
+//! a directory server's session ([`super::ds_handler`]) or an RS↔RS link
+//! ([`super::rs_handshake`]).
+//!
+//! A first frame that cannot be read (EOF, 5 s of silence, bytes that are
+//! not a message) logs 86 with the exception's message only, in every
+//! version. A first message of a known but unexpected type logs 300 from
+//! 4.0 on (OPENDJ-3309) and that connection is closed; before (2.x, 3.0)
+//! the session is closed silently and the listener thread returns: the port
+//! stays bound, new peers connect and then hear nothing, until a restart.
+//!
+//! The real listener reads each first message in its own thread, one
+//! connection after the other; the mock serves them side by side.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,8 +22,8 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::catalog::{self, Dialect};
 use super::node::Node;
-use super::session::{self, readable_address, RecvError};
-use super::{ds_handler, rs_handshake};
+use super::session::{self, host_port, readable_address};
+use super::{ds_handler, jsse, rs_handshake};
 use crate::transport;
 use crate::wire::ReplMsg;
 
@@ -22,6 +33,13 @@ pub(crate) async fn accept_loop(node: Arc<Node>, listener: TcpListener, listenin
     loop {
         tokio::select! {
             _ = node.core.cancel.cancelled() => break,
+            _ = node.listener_gone.cancelled() => {
+                // The thread is gone, the socket is not: the kernel still
+                // completes connections into the backlog, nobody reads them.
+                tracing::debug!("listener thread ended; {listening} stays bound until the server stops");
+                node.core.cancel.cancelled().await;
+                break;
+            }
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
@@ -39,7 +57,7 @@ pub(crate) async fn accept_loop(node: Arc<Node>, listener: TcpListener, listenin
 
 /// The first message decides what an accepted connection is.
 async fn inbound(node: Arc<Node>, stream: TcpStream, peer: SocketAddr, listening: SocketAddr) {
-    let remote = readable_address(None, peer);
+    let remote = node.accepted_address(peer);
     let local = match stream.local_addr() {
         Ok(a) => a,
         Err(e) => {
@@ -47,7 +65,6 @@ async fn inbound(node: Arc<Node>, stream: TcpStream, peer: SocketAddr, listening
             listening
         }
     };
-    let local = readable_address(None, local);
     // The real product runs the TLS handshake before any replication frame.
     let secured = tokio::select! {
         _ = node.core.cancel.cancelled() => return,
@@ -56,32 +73,35 @@ async fn inbound(node: Arc<Node>, stream: TcpStream, peer: SocketAddr, listening
     let transport = match secured {
         Ok(t) => t,
         Err(e) => {
-            node.log.emit(&catalog::SSL_SERVER_CON_ATTEMPT_ERROR, &[&remote, &local, &crate::pki::describe(&e)]);
+            match jsse::server_side(&e, node.cfg.cert_defect, node.jdk()) {
+                Some(text) => node
+                    .log
+                    .emit(&catalog::SSL_SERVER_CON_ATTEMPT_ERROR, &[&remote, &readable_address(None, local), &text]),
+                None => tracing::debug!("TLS handshake from {remote} ended without an SSLException: {e}"),
+            }
             return;
         }
     };
     let mut conn = session::framed(transport, node.max_frame_len);
     let first = tokio::select! {
-        _ = node.core.cancel.cancelled() => return session::reset(conn),
+        _ = node.core.cancel.cancelled() => return session::end(conn, node.core.killed(), node.handshake_timeout()).await,
         r = session::recv(&mut conn, node.handshake_timeout()) => r,
     };
     match first {
         Ok(ReplMsg::ServerStart(start)) => ds_handler::accept(node, conn, remote, start).await,
         Ok(ReplMsg::ReplServerStart(start)) => rs_handshake::accept(node, conn, remote, start).await,
         Ok(other) => {
-            if node.log.dialect() == Dialect::Modern {
-                node.log.emit(&catalog::UNEXPECTED_MESSAGE, &[&remote, &other.name()]);
+            if node.dialect() == Dialect::Modern {
+                node.log.emit(&catalog::UNEXPECTED_MESSAGE, &[&host_port(peer), &other.name()]);
             } else {
-                let what = format!("(unexpected message {} from {remote})", other.name());
-                node.log.emit(&catalog::EXCEPTION_LISTENING, &[&what]);
+                tracing::debug!("first message {} from {remote}: the listener thread returns", other.name());
+                node.listener_gone.cancel();
             }
-            session::reset(conn);
+            session::close_cleanly(conn, node.handshake_timeout()).await;
         }
-        // A TCP probe that connects and hangs up says nothing.
-        Err(RecvError::Closed) => {}
         Err(e) => {
-            node.log.emit(&catalog::EXCEPTION_LISTENING, &[&format!("{e} (from {remote})")]);
-            session::reset(conn);
+            node.log.emit(&catalog::EXCEPTION_LISTENING, &[&e.java(node.jdk()).message()]);
+            drop(conn);
         }
     }
 }

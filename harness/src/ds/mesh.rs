@@ -136,7 +136,16 @@ impl Mesh {
             bound.push(s.bind().await?);
         }
         let urls: Vec<String> = servers.iter().filter(|s| s.config().rs).map(|s| s.url()).collect();
+        // What a reverse lookup of each server's addresses gives.
+        let names: std::collections::BTreeMap<std::net::IpAddr, String> = servers
+            .iter()
+            .flat_map(|s| {
+                let c = s.config();
+                c.addresses.into_iter().map(move |a| (a, c.host.clone()))
+            })
+            .collect();
         for s in servers {
+            s.set_reverse_names(names.clone());
             let cfg = s.config();
             let own = s.url();
             if cfg.rs {
@@ -171,13 +180,13 @@ impl Mesh {
         Ok(Mesh { topo, timings: spec.timings, pending: tokio::sync::Mutex::new(bound) })
     }
 
-    /// Starts every server bound by [`Mesh::bind`].
+    /// Starts every server bound by [`Mesh::bind`], side by side (each
+    /// waits for its DS domains' first connection round before it logs that
+    /// it started, and those connect to each other's RSs).
     pub async fn start_all(&self) -> Result<(), HarnessError> {
         let bound = std::mem::take(&mut *self.pending.lock().await);
-        for (s, b) in self.servers().iter().zip(bound) {
-            s.start_with(b).await?;
-        }
-        Ok(())
+        let starts = self.servers().iter().zip(bound).map(|(s, b)| s.start_with(b));
+        futures_util::future::join_all(starts).await.into_iter().collect()
     }
 
     /// The family-neutral topology underneath.

@@ -9,16 +9,28 @@
 //! module is the leaf the connection tasks share: it imports none of them.
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
+use super::catalog::Dialect;
 use super::config::{ServerConfig, Timings};
+use super::java::Jdk;
 use super::log::LogBook;
 use crate::node::NodeCore;
 use crate::pki::TlsContexts;
 use crate::wire::{ReplMsg, Update};
+
+/// `ServerStatus.NORMAL_STATUS` on the wire.
+pub(crate) const NORMAL_STATUS: u8 = 1;
+/// `ServerStatus.BAD_GEN_ID_STATUS` on the wire: the DS connected with
+/// another generation id than its RS's.
+pub(crate) const BAD_GEN_ID_STATUS: u8 = 4;
 
 /// Generation ids, per domain: the DS's (of its data) and the RS's (of its changelog).
 #[derive(Debug, Default, Clone)]
@@ -48,6 +60,11 @@ pub(crate) struct LinkInfo {
     pub initiator: bool,
     pub remote: String,
     pub tx: mpsc::Sender<ReplMsg>,
+    /// The peer's generation id for the domain (an RS's, or a DS's data).
+    pub generation_id: i64,
+    /// A DS in "Bad generation id" status (it connected with another
+    /// generation id than the RS's): the RS forwards it nothing.
+    pub bad_generation: bool,
 }
 
 /// The replication server's state for one domain: the domain lock of the real product.
@@ -89,6 +106,10 @@ pub(crate) struct NodeParts {
     pub gens: Arc<Mutex<Generations>>,
     pub replication_port: u16,
     pub tls: Option<TlsContexts>,
+    /// Reverse name service: the host name each known address has.
+    pub ptr: BTreeMap<IpAddr, String>,
+    /// Seeds the node's own draws (the domain lock's wait).
+    pub seed: u64,
 }
 
 #[derive(Debug)]
@@ -107,6 +128,14 @@ pub(crate) struct Node {
     pub tls: Option<TlsContexts>,
     /// The DS's sessions: domain → id of the RS it is connected to.
     ds_sessions: Mutex<BTreeMap<String, String>>,
+    /// The replication server domain locks (`ReplicationServerDomain.lock`):
+    /// held by a handshake from its start to its end.
+    locks: BTreeMap<String, Arc<tokio::sync::Mutex<()>>>,
+    /// Cancelled when the listener thread has ended (2.x and 3.0, after an
+    /// unexpected first message): the port stays bound, nothing is accepted.
+    pub listener_gone: CancellationToken,
+    ptr: BTreeMap<IpAddr, String>,
+    rng: Mutex<StdRng>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -121,6 +150,11 @@ impl Node {
             BTreeMap::new()
         };
         let url = format!("{}:{}", p.cfg.host, p.replication_port);
+        let locks = if p.cfg.rs {
+            p.cfg.domains.iter().map(|d| (d.base_dn.clone(), Arc::new(tokio::sync::Mutex::new(())))).collect()
+        } else {
+            BTreeMap::new()
+        };
         Self {
             core,
             cfg: p.cfg,
@@ -132,7 +166,40 @@ impl Node {
             url,
             tls: p.tls,
             ds_sessions: Mutex::new(BTreeMap::new()),
+            locks,
+            listener_gone: CancellationToken::new(),
+            ptr: p.ptr,
+            rng: Mutex::new(StdRng::seed_from_u64(p.seed ^ 0x0d5_10c4)),
         }
+    }
+
+    /// How this server's version writes and behaves.
+    pub fn dialect(&self) -> Dialect {
+        self.log.dialect()
+    }
+
+    /// The Java its version runs on.
+    pub fn jdk(&self) -> Jdk {
+        self.cfg.version.java()
+    }
+
+    /// An accepted socket's remote address as the product prints it: the
+    /// JDK caches the reverse lookup that `ReplSessionSecurity` does
+    /// (`getInetAddress().getHostName()`), so `host/1.2.3.4:40123`, or
+    /// `1.2.3.4/1.2.3.4:40123` for an address without a name.
+    pub fn accepted_address(&self, peer: SocketAddr) -> String {
+        let name = self.ptr.get(&peer.ip()).cloned().unwrap_or_else(|| peer.ip().to_string());
+        format!("{name}/{peer}")
+    }
+
+    /// A number in `0..n`, from the node's seeded RNG.
+    pub fn draw(&self, n: u64) -> u64 {
+        lock(&self.rng).random_range(0..n.max(1))
+    }
+
+    /// The domain lock for `base_dn`, if the RS replicates it.
+    pub fn domain_lock(&self, base_dn: &str) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        self.locks.get(base_dn).cloned()
     }
 
     pub fn id(&self) -> &str {
@@ -225,10 +292,19 @@ impl Node {
 
     /// Sends a message to every peer RS linked for the domain (a full queue drops it:
     /// these are periodic heartbeats or changes the peer also gets from its own DS).
+    ///
+    /// A change is not sent to a peer whose generation id differs from this
+    /// RS's (set) one: `ReplicationServerDomain.put` skips it with a trace
+    /// only, so no 81 is logged for it.
     pub fn forward_to_peers(&self, base_dn: &str, msg: &ReplMsg) {
+        let ours = self.rs_generation(base_dn);
         if let Some(links) = self.domain(base_dn) {
             for slot in links.peers.values() {
                 if let SlotState::Connected(info) = &slot.state {
+                    if matches!(msg, ReplMsg::Update(_)) && ours > 0 && info.generation_id != ours {
+                        tracing::trace!(peer = %info.peer_id, "change not sent: generation id {} is not {ours}", info.generation_id);
+                        continue;
+                    }
                     let _ = info.tx.try_send(msg.clone());
                 }
             }
@@ -264,10 +340,17 @@ impl Node {
         self.domain(base_dn).map_or(0, |l| l.dss.len())
     }
 
-    /// Sends a change to every directory server connected for the domain.
+    /// Sends a change to every directory server connected for the domain,
+    /// but one in "Bad generation id" status (skipped with a trace only, as
+    /// `ReplicationServerDomain.put` does: 136 is for a status that changed
+    /// while the change was queued).
     pub fn forward_to_dss(&self, base_dn: &str, update: &Update) {
         if let Some(links) = self.domain(base_dn) {
             for (_, info) in links.dss.values() {
+                if info.bad_generation {
+                    tracing::trace!(ds = %info.peer_id, "change not sent: the DS is in bad generation id status");
+                    continue;
+                }
                 let _ = info.tx.try_send(ReplMsg::Update(update.clone()));
             }
         }

@@ -1,21 +1,24 @@
 //! One mock server instance: its RS, its DS domains and its admin port, with
 //! start, clean stop, kill and restart.
 //!
-//! Start binds the ports (a restart binds the same ones), logs 204 when the RS
-//! listens (6 when it cannot bind) and CORE 135 once everything runs. A clean
-//! stop logs the CORE shutdown lines and closes every session with StopMsg; a
-//! kill writes nothing more and resets every connection.
+//! Start binds the ports (a restart binds the same ones) and logs CORE 134,
+//! 204 when the RS listens (6 when it cannot bind), then, once each DS
+//! domain's first connection round is over, CORE 135 and the alert notice
+//! 139 ([`super::lifecycle`]). A clean stop logs 139 carrying 141, closes
+//! every session with StopMsg, then logs 203; a kill writes nothing more and
+//! its connections end as a dead process's do (FIN, no StopMsg).
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::broker::{self, DsCommand};
 use super::catalog;
 use super::config::{ServerConfig, Timings};
+use super::lifecycle;
 use super::log::LogBook;
 use super::node::{Generations, LinkView, Node, NodeParts};
 use super::{connect_loop, listener};
@@ -24,10 +27,6 @@ use crate::error::HarnessError;
 use crate::node::NodeCore;
 use crate::pki::TlsContexts;
 use crate::topology::{Env, Member};
-
-/// Why the real product's shutdown hook says it stops.
-const SHUTDOWN_CLASS: &str = "org.opends.server.core.DirectoryServer$DirectoryServerShutdownHook";
-const SHUTDOWN_REASON: &str = "The Directory Server shutdown hook detected that the JVM is shutting down.  This generally indicates that JVM received an external request to stop (e.g., through a kill signal)";
 
 /// Listeners bound ahead of a start.
 #[derive(Debug)]
@@ -61,6 +60,8 @@ pub struct Server {
     run: tokio::sync::Mutex<Option<Running>>,
     seed: u64,
     tls: Option<TlsContexts>,
+    /// Reverse names of the topology's addresses (what a PTR lookup gives).
+    ptr: Mutex<BTreeMap<IpAddr, String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -81,7 +82,7 @@ impl Server {
     pub fn new(cfg: ServerConfig, shared: Shared, seed: u64) -> Result<Self, HarnessError> {
         cfg.validate()?;
         let tls = match (&shared.env.pki, cfg.tls) {
-            (Some(pki), true) => Some(pki.contexts(&cfg.name)?),
+            (Some(pki), true) => Some(super::jsse::java_like(pki.contexts(&cfg.name)?, pki)?),
             (None, true) => {
                 return Err(HarnessError::Config(format!("server {} runs TLS but the topology has no PKI", cfg.name)))
             }
@@ -102,6 +103,7 @@ impl Server {
             run: tokio::sync::Mutex::new(None),
             seed,
             tls,
+            ptr: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -141,6 +143,12 @@ impl Server {
     /// Sets the peer RSs (`host:port`) this server's RS connects to.
     pub fn set_peers(&self, peers: Vec<String>) {
         lock(&self.cfg).peers = peers;
+    }
+
+    /// Sets the names a reverse lookup gives for addresses (an accepted
+    /// connection's remote address is printed with it).
+    pub fn set_reverse_names(&self, names: BTreeMap<IpAddr, String>) {
+        *lock(&self.ptr) = names;
     }
 
     /// Sets the RSs this server's DS tries, in order.
@@ -211,8 +219,11 @@ impl Server {
                 gens: self.gens.clone(),
                 replication_port: cfg.replication_port,
                 tls: self.tls.clone(),
+                ptr: lock(&self.ptr).clone(),
+                seed: self.seed,
             },
         ));
+        lifecycle::starting(&self.log, &cfg.version);
         match bound.replication {
             Some(Ok((listener, listening))) => {
                 self.log.emit(
@@ -230,25 +241,36 @@ impl Server {
         }
         node.core.spawn(admin_loop(node.clone(), bound.admin));
         let mut ds_cmds = BTreeMap::new();
+        let mut first_rounds = Vec::new();
         if cfg.ds {
             for d in &cfg.domains {
                 let (tx, rx) = mpsc::channel(64);
+                let (done, round) = oneshot::channel();
                 ds_cmds.insert(d.base_dn.clone(), tx);
-                node.core.spawn(broker::run_domain(node.clone(), d.base_dn.clone(), rx));
+                first_rounds.push(round);
+                node.core.spawn(broker::run_domain(node.clone(), d.base_dn.clone(), rx, done));
             }
         }
-        self.log.emit(&catalog::DIRECTORY_SERVER_STARTED, &[]);
+        // The product's start-up connects each domain (or gives up on it)
+        // before it says it started; a round takes at most a few handshake
+        // timeouts per configured RS.
+        let rounds = futures_util::future::join_all(first_rounds);
+        let limit = node.handshake_timeout() * (4 * cfg.ds_replication_servers.len().max(1) as u32 + 2);
+        if tokio::time::timeout(limit, rounds).await.is_err() {
+            tracing::warn!(server = %cfg.name, "a DS domain's first connection round took over {limit:?}");
+        }
+        lifecycle::started(&self.log);
         *run = Some(Running { node, ds_cmds });
         Ok(())
     }
 
-    /// Clean stop: CORE 141, StopMsg on every session, CORE 203.
+    /// Clean stop: CORE 139 carrying 141, StopMsg on every session, CORE 203.
     pub async fn stop(&self) {
         let mut run = self.run.lock().await;
         let Some(running) = run.take() else { return };
-        self.log.emit(&catalog::SERVER_SHUTDOWN, &[&SHUTDOWN_CLASS, &SHUTDOWN_REASON]);
+        lifecycle::stopping(&self.log);
         Self::wind_down(&running.node, false).await;
-        self.log.emit(&catalog::SERVER_STOPPED, &[]);
+        lifecycle::stopped(&self.log);
     }
 
     /// Kill: no more log lines, every connection reset.

@@ -1,6 +1,7 @@
 //! One framed replication connection over a [`Transport`]: receive and send
-//! with a timeout, close cleanly (StopMsg, then FIN) or abortively (RST), and
-//! the address text the product writes in its log lines.
+//! with a timeout; close cleanly (StopMsg, then FIN), as a killed process's
+//! kernel does (FIN, nothing sent before it) or abortively (RST); and the
+//! address texts the product writes in its log lines.
 
 use std::io;
 use std::net::SocketAddr;
@@ -17,12 +18,20 @@ use crate::wire::ReplMsg;
 pub(crate) type Conn = Framed<Transport, ReplCodec>;
 
 /// `Socket.getRemoteSocketAddress().toString()`: `host/1.2.3.4:8989` when the
-/// socket was opened by name, `/1.2.3.4:40123` for an accepted one.
+/// socket was opened by name, `/1.2.3.4:40123` for an address whose name was
+/// never looked up (an accepted socket's local address; the remote address
+/// of an accepted one carries its reverse-looked-up name: see
+/// `Node::accepted_address`).
 pub fn readable_address(host: Option<&str>, addr: SocketAddr) -> String {
     match host {
         Some(h) => format!("{h}/{addr}"),
         None => format!("/{addr}"),
     }
+}
+
+/// `HostPort.toString()`: `1.2.3.4:8989`, `[::1]:8989`.
+pub(crate) fn host_port(addr: SocketAddr) -> String {
+    addr.to_string()
 }
 
 pub(crate) fn framed(stream: Transport, max_frame_len: usize) -> Conn {
@@ -47,6 +56,25 @@ pub(crate) enum RecvError {
     Timeout,
     Closed,
     Wire(WireError),
+}
+
+impl RecvError {
+    /// What `Session.receive` would have thrown.
+    pub fn java(&self, jdk: super::java::Jdk) -> super::java::JavaException {
+        use super::java::JavaException;
+        match self {
+            RecvError::Timeout => JavaException::read_timed_out(),
+            RecvError::Closed => JavaException::no_more_data(false),
+            // EOF inside a frame (the codec's "bytes remaining on stream").
+            RecvError::Wire(WireError::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                JavaException::no_more_data(true)
+            }
+            RecvError::Wire(WireError::Io(e)) => {
+                super::jsse::read_failure(e).unwrap_or_else(|| JavaException::from_io(e))
+            }
+            RecvError::Wire(e) => JavaException::from_wire(e, jdk),
+        }
+    }
 }
 
 impl std::fmt::Display for RecvError {
@@ -97,10 +125,21 @@ pub(crate) async fn close_cleanly(mut conn: Conn, timeout: Duration) {
     let _ = tokio::time::timeout(timeout, drain).await;
 }
 
-/// Ends a connection as a stopping server does: reset if it was killed, Stop otherwise.
+/// A killed process's connection: its kernel closes the socket with a FIN
+/// (no StopMsg, no TLS close_notify: the process is gone). Bytes the
+/// process never read would turn that close into a reset; the FIN is sent
+/// first, so the peer reads the end of the stream.
+pub(crate) async fn close_killed(conn: Conn, timeout: Duration) {
+    let mut stream = conn.into_inner();
+    stream.drop_tls();
+    let _ = tokio::time::timeout(timeout, tokio::io::AsyncWriteExt::shutdown(&mut stream)).await;
+}
+
+/// Ends a connection as a stopping server does: as a killed process's
+/// kernel does if it was killed, StopMsg otherwise.
 pub(crate) async fn end(conn: Conn, killed: bool, timeout: Duration) {
     if killed {
-        reset(conn);
+        close_killed(conn, timeout).await;
     } else {
         close_cleanly(conn, timeout).await;
     }

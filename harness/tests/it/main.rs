@@ -10,3 +10,4 @@ mod relay;
 mod spans;
 mod support;
 mod tls;
+mod versions;

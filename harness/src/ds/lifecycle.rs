@@ -1,0 +1,138 @@
+//! The CORE lines of a start and a clean stop, per version, as
+//! `DirectoryServer` writes them.
+//!
+//! - Start: 134 `… starting up` first; once everything runs, 135 and the
+//!   alert notice 139 carrying 135 (`sendAlertNotification`).
+//! - Clean stop (SIGTERM, or a local `stop-ds`, which kills the process):
+//!   the alert notice 139 carrying 141, whose class is the shutdown hook and
+//!   whose reason is 142's text; then, once every component stopped, 203.
+//!   141 is never a line of its own here (only when `server.lock` cannot be
+//!   released).
+//!
+//! 139's alert id is, in 2.x, the carried message's composed id (`458887`);
+//! from 3.0 on `resourceName-ordinal` (`org.opends.messages.core-135`).
+
+use super::catalog::{self, Dialect, MsgDef};
+use super::config::Version;
+use super::log::LogBook;
+
+const SERVER_CLASS: &str = "org.opends.server.core.DirectoryServer";
+const SHUTDOWN_HOOK_CLASS: &str = "org.opends.server.core.DirectoryServerShutdownHook";
+const ALERT_STARTED: &str = "org.opends.server.DirectoryServerStarted";
+const ALERT_SHUTDOWN: &str = "org.opends.server.DirectoryServerShutdown";
+
+/// 134's three arguments: the version string, the build stamp, the revision.
+///
+/// The public tags' own numbers where there are some (2.6.0: R9086 from its
+/// `build.xml`; 3.0.0 and 4.0.1: the tag's commit); for versions without
+/// public source (ForgeRock DS 5 on) the product name ForgeRock used and
+/// numbers of the mock's own.
+pub fn starting_args(v: &Version) -> (String, String, String) {
+    let full = format!("{}.{}.{}", v.major, v.minor, v.patch);
+    match (v.major, v.minor, v.patch) {
+        (2, 6, 0) => (format!("OpenDJ {full}"), "20130626201500Z".into(), "9086".into()),
+        (0..=2, _, _) => (format!("OpenDJ {full}"), "20130626201500Z".into(), "9086".into()),
+        (3, 0, 0) => {
+            (format!("OpenDJ {full}"), "20160108162142".into(), "185acee3ba68d8da1782007eebacb3701dc996d6".into())
+        }
+        (3..=4, _, _) => {
+            (format!("OpenDJ {full}"), "20180216184824".into(), "ae848be258db66917554b6f2c24d03d7e207980f".into())
+        }
+        _ => (
+            format!("ForgeRock Directory Services {full}"),
+            format!("{}0101000000", 2012 + v.major * 2),
+            "0000000000000000000000000000000000000000".into(),
+        ),
+    }
+}
+
+/// The alert id 139 prints for the message it carries.
+fn alert_id(carried: &MsgDef, dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Legacy => carried.msg_id(Dialect::Legacy),
+        _ => format!("org.opends.messages.core-{}", carried.ordinal),
+    }
+}
+
+/// 134, before anything else starts.
+pub fn starting(log: &LogBook, v: &Version) {
+    let (name, build, revision) = starting_args(v);
+    log.emit(&catalog::DIRECTORY_SERVER_STARTING, &[&name, &build, &revision]);
+}
+
+/// 135 and the alert notice 139 carrying it, once everything runs.
+pub fn started(log: &LogBook) {
+    let d = log.dialect();
+    log.emit(&catalog::DIRECTORY_SERVER_STARTED, &[]);
+    let text = catalog::DIRECTORY_SERVER_STARTED.fill(d, &[]);
+    let id = alert_id(&catalog::DIRECTORY_SERVER_STARTED, d);
+    log.emit(&catalog::SENT_ALERT_NOTIFICATION, &[&SERVER_CLASS, &ALERT_STARTED, &id, &text]);
+}
+
+/// The alert notice 139 carrying 141 (the shutdown hook, 142's reason).
+pub fn stopping(log: &LogBook) {
+    let d = log.dialect();
+    let reason = catalog::SHUTDOWN_DUE_TO_SHUTDOWN_HOOK.fill(d, &[]);
+    let text = catalog::SERVER_SHUTDOWN.fill(d, &[&SHUTDOWN_HOOK_CLASS, &reason]);
+    let id = alert_id(&catalog::SERVER_SHUTDOWN, d);
+    log.emit(&catalog::SENT_ALERT_NOTIFICATION, &[&SERVER_CLASS, &ALERT_SHUTDOWN, &id, &text]);
+}
+
+/// 203, last.
+pub fn stopped(log: &LogBook) {
+    log.emit(&catalog::SERVER_STOPPED, &[]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::VirtualClock;
+
+    fn book(d: Dialect) -> LogBook {
+        LogBook::new(d, VirtualClock::new(time::macros::datetime!(2026-11-22 03:00:00 UTC), 1.0), time::UtcOffset::UTC)
+    }
+
+    fn msgs(log: &LogBook) -> Vec<String> {
+        log.errors_lines()
+            .iter()
+            .map(|l| l.split_once(" msg=").map(|(h, m)| format!("{} | {m}", &h[29..])).unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn a_2_6_start_and_stop_with_its_double_spaces() {
+        let log = book(Dialect::Legacy);
+        starting(&log, &Version::parse("2.6").expect("v"));
+        started(&log);
+        stopping(&log);
+        stopped(&log);
+        assert_eq!(
+            msgs(&log),
+            [
+                "category=CORE severity=NOTICE msgID=458886 | OpenDJ 2.6.0 (build 20130626201500Z, R9086) starting up",
+                "category=CORE severity=NOTICE msgID=458887 | The Directory Server has started successfully",
+                "category=CORE severity=NOTICE msgID=458891 | The Directory Server has sent an alert notification generated by class org.opends.server.core.DirectoryServer (alert type org.opends.server.DirectoryServerStarted, alert ID 458887):  The Directory Server has started successfully",
+                "category=CORE severity=NOTICE msgID=458891 | The Directory Server has sent an alert notification generated by class org.opends.server.core.DirectoryServer (alert type org.opends.server.DirectoryServerShutdown, alert ID 458893):  The Directory Server has started the shutdown process.  The shutdown was initiated by an instance of class org.opends.server.core.DirectoryServerShutdownHook and the reason provided for the shutdown was The Directory Server shutdown hook detected that the JVM is shutting down.  This generally indicates that JVM received an external request to stop (e.g., through a kill signal)",
+                "category=CORE severity=NOTICE msgID=458955 | The Directory Server is now stopped",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_3_0_stop_names_the_alert_by_resource_and_ordinal() {
+        let log = book(Dialect::Dotted);
+        stopping(&log);
+        let line = &log.errors_lines()[0];
+        assert!(line.contains("severity=NOTICE msgID=org.opends.messages.core.139 msg=The Directory Server has sent an alert notification generated by class org.opends.server.core.DirectoryServer (alert type org.opends.server.DirectoryServerShutdown, alert ID org.opends.messages.core-141): The Directory Server has started the shutdown process. The shutdown was"), "{line}");
+        assert!(line.ends_with("detected that the JVM is shutting down. This generally indicates that JVM received an external request to stop (e.g., through a kill signal)"), "{line}");
+    }
+
+    #[test]
+    fn the_version_string_follows_the_product() {
+        assert_eq!(starting_args(&Version::parse("4.0.1").expect("v")).0, "OpenDJ 4.0.1");
+        assert_eq!(starting_args(&Version::parse("7.1").expect("v")).0, "ForgeRock Directory Services 7.1.0");
+        let log = book(Dialect::Modern);
+        starting(&log, &Version::parse("4.0.1").expect("v"));
+        assert!(log.errors_lines()[0].ends_with("msgID=134 msg=OpenDJ 4.0.1 (build 20180216184824, revision number ae848be258db66917554b6f2c24d03d7e207980f) starting up"));
+    }
+}
