@@ -48,6 +48,8 @@ pub mod casefile;
 pub mod clock;
 pub mod codec;
 pub mod ds;
+#[path = "389/mod.rs"]
+pub mod ds389;
 pub mod error;
 pub mod exchange;
 pub mod hostmap;

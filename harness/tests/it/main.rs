@@ -3,6 +3,7 @@
 
 mod blackhole;
 mod codec_props;
+mod ds389;
 mod exchange;
 mod malformed;
 mod mesh;
