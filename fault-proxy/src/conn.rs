@@ -11,7 +11,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::fault_set::{until_change, FaultSet, NewConn};
-use crate::io as sio;
+use crate::fds::{self, Admission};
+use crate::io::{self as sio, PipePool};
 use crate::pump::{End, Pump};
 use crate::stats::{ByteCounters, ConnCtx, ConnStats, ConnTable};
 use crate::toxic::Direction;
@@ -26,18 +27,30 @@ pub(crate) struct ConnEnv {
     pub faults: watch::Receiver<Arc<FaultSet>>,
     pub bytes: Arc<ByteCounters>,
     pub table: Arc<ConnTable>,
+    /// The server's pipes for the zero-copy path.
+    pub pipes: Arc<PipePool>,
+    /// The server's count of connections against its descriptor limit.
+    pub admission: Arc<Admission>,
 }
 
 /// Dials the upstream. A loopback client's connection leaves from the
 /// client's own address, so the server sees who really connected (as through
 /// a firewall, which keeps source addresses), not the proxy.
+///
+/// The kernel's own choice of source for a loopback destination is
+/// 127.0.0.1 (or ::1): for those clients nothing is bound. Binding to port 0
+/// first would reserve a port for every address pair at once, a search
+/// that grows with the ports in use (thousands of connections took seconds
+/// to open) and shares no port between destinations; `connect` alone picks
+/// one per destination.
 async fn dial_from(client: SocketAddr, upstream: &str) -> std::io::Result<TcpStream> {
     let to = tokio::net::lookup_host(upstream)
         .await?
         .next()
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("{upstream}: no address")))?;
     let socket = if to.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
-    if client.ip().is_loopback() && client.is_ipv4() == to.is_ipv4() && to.ip().is_loopback() {
+    let default_source = client.ip() == std::net::Ipv4Addr::LOCALHOST || client.ip() == std::net::Ipv6Addr::LOCALHOST;
+    if client.ip().is_loopback() && !default_source && client.is_ipv4() == to.is_ipv4() && to.ip().is_loopback() {
         let _ = socket.bind(SocketAddr::new(client.ip(), 0));
     }
     socket.connect(to).await
@@ -80,7 +93,11 @@ pub(crate) async fn run(env: ConnEnv, id: u64, client: TcpStream, peer: SocketAd
         r = dial => match r {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
-                tracing::debug!("upstream {upstream}: {e}; client reset");
+                if fds::exhausted(&e) {
+                    env.table.refuse(peer, &e.to_string());
+                } else {
+                    tracing::debug!("upstream {upstream}: {e}; client reset");
+                }
                 sio::arm_reset(&client);
                 return;
             }
@@ -96,8 +113,8 @@ pub(crate) async fn run(env: ConnEnv, id: u64, client: TcpStream, peer: SocketAd
     let _listed = env.table.list(stats.clone());
     let ctx = ConnCtx { stats, seed: env.seed, proxy_bytes: env.bytes.clone() };
     let stop = cancel.child_token();
-    let up = Pump::new(&ctx, Direction::Upstream, &client, &server, env.faults.clone(), &stop);
-    let down = Pump::new(&ctx, Direction::Downstream, &server, &client, env.faults.clone(), &stop);
+    let up = Pump::new(&ctx, Direction::Upstream, &client, &server, env.faults.clone(), &stop, &env.pipes);
+    let down = Pump::new(&ctx, Direction::Downstream, &server, &client, env.faults.clone(), &stop, &env.pipes);
     // Either direction ending the whole connection stops the other.
     let ends = |end: End| {
         if !matches!(end, End::Closed) {

@@ -49,7 +49,9 @@ pub fn arm_reset(s: &TcpStream) {
     let _ = s.set_zero_linger();
 }
 
-/// A kernel pipe for one direction's zero-copy path.
+/// A kernel pipe for the zero-copy path. A direction holds one only while
+/// bytes move through it; between transfers it goes back to a [`PipePool`],
+/// so an idle connection holds its two sockets and nothing else.
 #[derive(Debug)]
 pub struct Pipe {
     read: OwnedFd,
@@ -61,15 +63,6 @@ pub struct Pipe {
 /// How much one splice call moves at most (the pipe's size, when granted).
 const SPLICE_LEN: usize = 1 << 20;
 
-/// What one zero-copy step did.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Spliced {
-    /// Moved this many bytes from source to destination.
-    Moved(usize),
-    /// The source reached EOF (and the pipe is empty).
-    Eof,
-}
-
 impl Pipe {
     pub fn new() -> io::Result<Pipe> {
         let (read, write) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
@@ -79,58 +72,23 @@ impl Pipe {
         Ok(Pipe { read, write, held: 0 })
     }
 
-    /// Moves bytes src → pipe → dst once; returns after the pipe is empty
-    /// again. Cancel-safe: bytes taken into the pipe are counted in `held`
-    /// and written by the next `step` or `flush`, so none is lost or reordered.
-    pub async fn step(&mut self, src: &TcpStream, dst: &TcpStream) -> io::Result<Spliced> {
-        if self.held == 0 {
-            let n = loop {
-                src.readable().await?;
-                let r = src.try_io(Interest::READABLE, || {
-                    rustix::pipe::splice(
-                        src,
-                        None,
-                        &self.write,
-                        None,
-                        SPLICE_LEN,
-                        SpliceFlags::NONBLOCK | SpliceFlags::MOVE,
-                    )
-                    .map_err(io::Error::from)
-                });
-                match r {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    Err(e) => return Err(e),
-                }
-            };
-            if n == 0 {
-                return Ok(Spliced::Eof);
-            }
-            self.held = n;
-        }
-        let moved = self.held;
-        self.flush(dst).await?;
-        Ok(Spliced::Moved(moved))
-    }
-
-    /// One more step if the source has data right now (`None`: it has not).
-    pub async fn try_step(&mut self, src: &TcpStream, dst: &TcpStream) -> io::Result<Option<Spliced>> {
+    /// Moves what `src` has right now into the (empty) pipe, without
+    /// waiting: `Ok(None)` when it has nothing (its readiness is cleared),
+    /// `Ok(Some(0))` at EOF.
+    pub fn fill(&mut self, src: &TcpStream) -> io::Result<Option<usize>> {
         debug_assert_eq!(self.held, 0);
         let r = src.try_io(Interest::READABLE, || {
             rustix::pipe::splice(src, None, &self.write, None, SPLICE_LEN, SpliceFlags::NONBLOCK | SpliceFlags::MOVE)
                 .map_err(io::Error::from)
         });
-        let n = match r {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            return Ok(Some(Spliced::Eof));
+        match r {
+            Ok(n) => {
+                self.held = n;
+                Ok(Some(n))
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
         }
-        self.held = n;
-        self.flush(dst).await?;
-        Ok(Some(Spliced::Moved(n)))
     }
 
     /// Writes what waits in the pipe to `dst`. Cancel-safe: an interrupted
@@ -155,5 +113,58 @@ impl Pipe {
     /// True when nothing waits in the pipe.
     pub fn is_empty(&self) -> bool {
         self.held == 0
+    }
+}
+
+/// Idle pipes shared by every connection of a server: a direction takes one
+/// when its source has bytes and gives it back once they are written, so
+/// the pipes open at once are the transfers in progress, not the
+/// connections. At most `keep` idle pipes are kept (2 descriptors each);
+/// more are closed when given back.
+#[derive(Debug)]
+pub struct PipePool {
+    idle: std::sync::Mutex<Vec<Pipe>>,
+    keep: usize,
+}
+
+impl PipePool {
+    /// Idle pipes a pool keeps by default.
+    pub const KEEP: usize = 8;
+
+    pub fn new(keep: usize) -> Self {
+        PipePool { idle: std::sync::Mutex::new(Vec::new()), keep }
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Pipe>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An idle pipe, or a new one (which fails when descriptors run out).
+    pub fn take(&self) -> io::Result<Pipe> {
+        match self.idle().pop() {
+            Some(p) => Ok(p),
+            None => Pipe::new(),
+        }
+    }
+
+    /// Takes a pipe back; one that still holds bytes is closed, never reused.
+    pub fn give(&self, pipe: Pipe) {
+        if pipe.is_empty() {
+            let mut idle = self.idle();
+            if idle.len() < self.keep {
+                idle.push(pipe);
+            }
+        }
+    }
+
+    /// Idle pipes now (each two descriptors).
+    pub fn idle_count(&self) -> usize {
+        self.idle().len()
+    }
+}
+
+impl Default for PipePool {
+    fn default() -> Self {
+        PipePool::new(PipePool::KEEP)
     }
 }

@@ -19,7 +19,9 @@
 //! - [`fault_set`]: a proxy's installed toxics as one snapshot, and what they mean for a
 //!   listener, a new connection and a direction.
 //! - [`stats`]: byte counters, the connection listing, task counts (a leaf).
-//! - [`io`]: socket primitives: readiness I/O, half-close, reset, splice.
+//! - [`fds`]: descriptors: the limit raised at start, connections admitted against it,
+//!   clients refused cleanly when they run out.
+//! - [`io`]: socket primitives: readiness I/O, half-close, reset, splice pipes and their pool.
 //! - `pump`: one direction of one connection as a state struct, applying the faults per chunk.
 //! - `conn`: one client connection: upstream dial, the two pumps, how it ends.
 //! - `listener`: the accept loop (accept, reject, drop with backlog fillers).
@@ -58,6 +60,7 @@ mod conn;
 pub mod draw;
 pub mod error;
 pub mod fault_set;
+pub mod fds;
 pub mod io;
 mod listener;
 pub mod metrics;

@@ -3,12 +3,15 @@
 //!   dial never blocks the accept loop), under a `conn{id,peer}` span;
 //! - `reject`: the listening socket is closed, so connect gets "connection
 //!   refused"; it is bound again, same address, when the reject ends;
-//! - `drop`: the socket stays open but nothing is accepted, and the proxy
-//!   fills the listen backlog with connections of its own ([`Fillers`]), so
+//! - `drop`: the socket stays open but nothing is accepted; its backlog is
+//!   shrunk to the least the kernel allows and the proxy fills it with
+//!   connections of its own ([`Fillers`]), so
 //!   the kernel drops further SYNs unanswered and a client's `connect()`
 //!   itself times out. When the drop ends the fillers go, and clients still
 //!   in SYN back-off get through on their next retransmission (1, 3, 7 s …
 //!   after their first SYN).
+//! - out of descriptors: a client is accepted with the descriptor kept in
+//!   reserve and closed at once ([`crate::fds`]), counted and logged once.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -25,10 +28,17 @@ use tracing::Instrument;
 use crate::conn::{self, ConnEnv};
 use crate::error::ProxyError;
 use crate::fault_set::{until_change, ListenMode};
+use crate::fds::{self, Admitted, Reserve};
 use crate::stats::{TaskCount, TaskGuard};
 
-/// The listen backlog of proxy sockets (what a drop fills).
-pub const BACKLOG: u32 = 64;
+/// The listen backlog of proxy sockets (the kernel caps it at
+/// `net.core.somaxconn`): a client pool opening thousands of connections at
+/// once must not overflow it, or its SYNs are dropped and retried a second
+/// later.
+pub const BACKLOG: u32 = 4096;
+/// The backlog while a drop is in force: the least the kernel takes, so a
+/// handful of fillers keeps it full.
+const DROP_BACKLOG: i32 = 0;
 /// At most this many filler connections (a kernel with a larger backlog
 /// than asked for is filled this far).
 const MAX_FILLERS: usize = 1024;
@@ -79,7 +89,13 @@ struct Fillers {
 }
 
 impl Fillers {
-    async fn saturate(&mut self, addr: SocketAddr) {
+    async fn saturate(&mut self, listener: Option<&TcpListener>, addr: SocketAddr) {
+        // Listening again on a listening socket only sets its backlog.
+        if let Some(l) = listener {
+            if let Err(e) = rustix::net::listen(l, DROP_BACKLOG) {
+                tracing::warn!("cannot shrink the backlog of {addr}: {e}");
+            }
+        }
         let target = if addr.ip().is_unspecified() {
             SocketAddr::new(
                 if addr.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() },
@@ -107,7 +123,14 @@ impl Fillers {
         self.saturated = true;
     }
 
-    fn release(&mut self) {
+    fn release(&mut self, listener: Option<&TcpListener>) {
+        if self.saturated {
+            if let Some(l) = listener {
+                if let Err(e) = rustix::net::listen(l, BACKLOG as i32) {
+                    tracing::warn!("cannot restore the backlog: {e}");
+                }
+            }
+        }
         self.open.clear();
         self.saturated = false;
     }
@@ -132,6 +155,7 @@ impl Listener {
         let mut listener = Some(listener);
         let mut faults = self.env.faults.clone();
         let mut fillers = Fillers::default();
+        let mut reserve = Reserve::new();
         loop {
             let set = faults.borrow_and_update().clone();
             let now = Instant::now();
@@ -141,7 +165,7 @@ impl Listener {
                     if listener.take().is_some() {
                         tracing::info!("reject: {addr} closed");
                     }
-                    fillers.release();
+                    fillers.release(None);
                 }
                 ListenMode::Accept | ListenMode::Blackhole if listener.is_none() => match bind(addr) {
                     Ok(l) => listener = Some(l),
@@ -156,11 +180,11 @@ impl Listener {
                 _ => {}
             }
             if mode == ListenMode::Blackhole && !fillers.saturated {
-                fillers.saturate(addr).await;
+                fillers.saturate(listener.as_ref(), addr).await;
                 tracing::info!(fillers = fillers.open.len(), "drop: {addr} answers no SYN");
             }
             if mode != ListenMode::Blackhole && fillers.saturated {
-                fillers.release();
+                fillers.release(listener.as_ref());
             }
             self.applied.send_replace(set.generation);
             let accepting = mode == ListenMode::Accept;
@@ -172,9 +196,20 @@ impl Listener {
                 r = accept_opt(&listener), if accepting => match r {
                     Ok((stream, peer)) => {
                         if !fillers.take(peer) {
-                            self.serve(stream, peer, &cancel);
+                            match self.env.admission.admit() {
+                                Some(place) => {
+                                    self.env.table.recovered();
+                                    self.serve(stream, peer, place, &cancel);
+                                }
+                                None => {
+                                    drop(stream);
+                                    let why = format!("{} connections, the most the descriptor limit allows", self.env.admission.max());
+                                    self.env.table.refuse(peer, &why);
+                                }
+                            }
                         }
                     }
+                    Err(e) if fds::exhausted(&e) => self.refuse_one(listener.as_ref(), &mut reserve, &e).await,
                     Err(e) => {
                         tracing::warn!("accept: {e}");
                         tokio::time::sleep(ACCEPT_RETRY).await;
@@ -184,15 +219,35 @@ impl Listener {
         }
     }
 
+    /// Out of descriptors: accepts the waiting client with the reserve
+    /// descriptor and closes it at once, so it is told rather than left
+    /// waiting in the backlog; established connections go on.
+    async fn refuse_one(&self, listener: Option<&TcpListener>, reserve: &mut Reserve, e: &std::io::Error) {
+        reserve.release();
+        let accepted = match listener {
+            Some(l) => tokio::time::timeout(ACCEPT_RETRY, l.accept()).await.ok().and_then(Result::ok),
+            None => None,
+        };
+        match accepted {
+            Some((stream, peer)) => {
+                drop(stream);
+                self.env.table.refuse(peer, &e.to_string());
+            }
+            // Someone else took the free descriptor: wait a little.
+            None => tokio::time::sleep(ACCEPT_RETRY).await,
+        }
+        reserve.refill();
+    }
+
     /// Serves one accepted connection in its own task, under `conn{id,peer}`.
-    fn serve(&self, stream: TcpStream, peer: SocketAddr, cancel: &CancellationToken) {
+    fn serve(&self, stream: TcpStream, peer: SocketAddr, place: Admitted, cancel: &CancellationToken) {
         let id = self.env.table.next_id();
         let guard = self.tasks.guard();
         let span = tracing::info_span!("conn", id, %peer);
         let (env, cancel) = (self.env.clone(), cancel.child_token());
         self.tracker.spawn(
             async move {
-                let _guard = guard;
+                let _guard = (guard, place);
                 tracing::debug!("accepted");
                 conn::run(env, id, stream, peer, cancel).await;
             }

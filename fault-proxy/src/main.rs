@@ -41,6 +41,17 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
+    // Two descriptors per connection: take every one the hard limit allows.
+    match fault_proxy::fds::raise_limit() {
+        Ok(l) => tracing::info!(
+            "descriptor limit: {} (soft, was {}; hard {}): about {} connections",
+            show(l.soft),
+            show(l.before),
+            show(l.hard),
+            l.soft.map_or("unlimited".to_owned(), |n| (n.saturating_sub(64) / 2).to_string())
+        ),
+        Err(e) => tracing::warn!("cannot raise the descriptor limit: {e}"),
+    }
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -55,6 +66,10 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn show(n: Option<u64>) -> String {
+    n.map_or("unlimited".to_owned(), |n| n.to_string())
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {

@@ -4,7 +4,9 @@
 //! - `toxiproxy_proxy_received_bytes_total` and `toxiproxy_proxy_sent_bytes_total`,
 //!   counters labelled `direction`, `listener`, `proxy`, `upstream`, as Toxiproxy names them;
 //! - `fault_proxy_connections`, `fault_proxy_tasks` and `fault_proxy_toxics`,
-//!   gauges labelled `proxy`.
+//!   gauges labelled `proxy`;
+//! - `fault_proxy_refused_connections_total`, a counter labelled `proxy`:
+//!   clients closed at once because descriptors ran out ([`crate::fds`]).
 //!
 //! The proxies keep their own atomic counters (the pumps count every chunk;
 //! proxies come and go at run time), so a scrape reads them into a
@@ -39,6 +41,7 @@ struct Row {
     connections: usize,
     tasks: usize,
     toxics: usize,
+    refused: u64,
 }
 
 /// Every proxy's numbers at the moment of a scrape.
@@ -77,6 +80,15 @@ impl Collector for Scrape {
                 }
             }
         }
+        let mut metric = encoder.encode_descriptor(
+            "fault_proxy_refused_connections",
+            "Clients closed at once because descriptors ran out.",
+            None,
+            ConstCounter::<u64>::TYPE,
+        )?;
+        for row in &self.0 {
+            ConstCounter::new(row.refused).encode(metric.encode_family(&[("proxy", row.proxy.as_str())])?)?;
+        }
         for (name, help, pick) in GAUGES {
             let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
             for row in &self.0 {
@@ -105,6 +117,7 @@ pub fn render(server: &ProxyServer) -> String {
                 connections: counters.live_connections,
                 tasks: counters.tasks,
                 toxics: p.faults().len(),
+                refused: counters.refused_connections,
             }
         })
         .collect();
@@ -139,6 +152,9 @@ toxiproxy_proxy_received_bytes_total{direction="downstream",listener="127.0.0.1:
 # TYPE toxiproxy_proxy_sent_bytes_total counter
 toxiproxy_proxy_sent_bytes_total{direction="upstream",listener="127.0.0.1:0",proxy="a\"b\\c",upstream="up:1"} 0
 toxiproxy_proxy_sent_bytes_total{direction="downstream",listener="127.0.0.1:0",proxy="a\"b\\c",upstream="up:1"} 0
+# HELP fault_proxy_refused_connections_total Clients closed at once because descriptors ran out.
+# TYPE fault_proxy_refused_connections_total counter
+fault_proxy_refused_connections_total{proxy="a\"b\\c"} 0
 # HELP fault_proxy_connections Live proxied connections.
 # TYPE fault_proxy_connections gauge
 fault_proxy_connections{proxy="a\"b\\c"} 0

@@ -15,6 +15,8 @@ use tracing::Instrument;
 use crate::conn::ConnEnv;
 use crate::error::ProxyError;
 use crate::fault_set::{Entry, FaultSet};
+use crate::fds::Admission;
+use crate::io::PipePool;
 use crate::listener::{self, Listener};
 use crate::stats::{lock, ByteCounters, ConnTable, ConnView, Counters, TaskCount};
 use crate::toxic::Toxic;
@@ -29,6 +31,16 @@ pub(crate) struct Settings {
     pub listen: String,
     pub upstream: String,
     pub enabled: bool,
+}
+
+/// What every proxy of a server shares.
+#[derive(Debug, Clone)]
+pub(crate) struct Shared {
+    pub seed: u64,
+    pub dial_timeout: Duration,
+    pub allow_remote: bool,
+    pub pipes: Arc<PipePool>,
+    pub admission: Arc<Admission>,
 }
 
 #[derive(Debug)]
@@ -50,23 +62,24 @@ pub(crate) struct ProxyInner {
     seed: u64,
     dial_timeout: Duration,
     allow_remote: bool,
+    pipes: Arc<PipePool>,
+    admission: Arc<Admission>,
 }
 
 impl ProxyInner {
-    pub fn new(
-        name: &str,
-        listen: &str,
-        upstream: &str,
-        seed: u64,
-        dial_timeout: Duration,
-        allow_remote: bool,
-    ) -> Arc<Self> {
+    pub fn new(name: &str, listen: &str, upstream: &str, shared: &Shared) -> Arc<Self> {
         Arc::new(ProxyInner {
             name: name.to_owned(),
             settings: Mutex::new(Settings { listen: listen.to_owned(), upstream: upstream.to_owned(), enabled: false }),
             toxics: Mutex::new(Vec::new()),
             next_version: AtomicU64::new(1),
-            faults: watch::channel(Arc::new(FaultSet { generation: 0, enabled: true, seed, entries: Vec::new() })).0,
+            faults: watch::channel(Arc::new(FaultSet {
+                generation: 0,
+                enabled: true,
+                seed: shared.seed,
+                entries: Vec::new(),
+            }))
+            .0,
             generation: AtomicU64::new(0),
             applied: Arc::new(watch::channel(0).0),
             conns: Arc::default(),
@@ -74,9 +87,11 @@ impl ProxyInner {
             tasks: Arc::default(),
             run: Mutex::new(None),
             tracker: TaskTracker::new(),
-            seed,
-            dial_timeout,
-            allow_remote,
+            seed: shared.seed,
+            dial_timeout: shared.dial_timeout,
+            allow_remote: shared.allow_remote,
+            pipes: shared.pipes.clone(),
+            admission: shared.admission.clone(),
         })
     }
 
@@ -97,7 +112,11 @@ impl ProxyInner {
     }
 
     pub fn counters(&self) -> Counters {
-        Counters { live_connections: self.conns.len(), tasks: self.tasks.get() }
+        Counters {
+            live_connections: self.conns.len(),
+            tasks: self.tasks.get(),
+            refused_connections: self.conns.refused(),
+        }
     }
 
     /// Publishes the current toxics to pumps and listener.
@@ -202,6 +221,8 @@ impl ProxyInner {
                 faults: self.faults.subscribe(),
                 bytes: self.bytes.clone(),
                 table: self.conns.clone(),
+                pipes: self.pipes.clone(),
+                admission: self.admission.clone(),
             },
             applied: self.applied.clone(),
             tracker: self.tracker.clone(),

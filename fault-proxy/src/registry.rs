@@ -10,7 +10,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::error::ProxyError;
-use crate::proxy::ProxyInner;
+use crate::fds::Admission;
+use crate::proxy::{ProxyInner, Shared};
 use crate::stats::{ConnView, Counters};
 use crate::toxic::Toxic;
 
@@ -153,11 +154,21 @@ impl Proxy {
 pub struct ProxyServer {
     proxies: Arc<Mutex<BTreeMap<String, Arc<ProxyInner>>>>,
     options: Options,
+    /// Options, pipes for the zero-copy path and the count of connections
+    /// against the descriptor limit, shared by every proxy.
+    shared: Shared,
 }
 
 impl ProxyServer {
     pub fn new(options: Options) -> Self {
-        Self { proxies: Arc::new(Mutex::new(BTreeMap::new())), options }
+        let shared = Shared {
+            seed: options.seed,
+            dial_timeout: options.dial_timeout,
+            allow_remote: options.allow_remote,
+            pipes: Arc::default(),
+            admission: Arc::new(Admission::from_limit()),
+        };
+        Self { proxies: Arc::new(Mutex::new(BTreeMap::new())), options, shared }
     }
 
     pub fn options(&self) -> &Options {
@@ -182,7 +193,7 @@ impl ProxyServer {
             return Err(ProxyError::ProxyExists);
         }
         let o = &self.options;
-        let inner = ProxyInner::new(&spec.name, &spec.listen, &spec.upstream, o.seed, o.dial_timeout, o.allow_remote);
+        let inner = ProxyInner::new(&spec.name, &spec.listen, &spec.upstream, &self.shared);
         for t in spec.toxics.iter().flatten() {
             inner.add_toxic(t.clone())?;
         }

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
@@ -37,6 +37,8 @@ impl ByteCounters {
 pub struct Counters {
     pub live_connections: usize,
     pub tasks: usize,
+    /// Clients closed at once because descriptors ran out (since start).
+    pub refused_connections: u64,
 }
 
 /// What the connection listing shows of one connection.
@@ -93,6 +95,10 @@ impl ConnStats {
 pub(crate) struct ConnTable {
     conns: Mutex<BTreeMap<u64, Arc<ConnStats>>>,
     next: AtomicU64,
+    /// Clients refused for want of descriptors.
+    refused: AtomicU64,
+    /// Descriptors are out now (logged once until they are free again).
+    exhausted: AtomicBool,
 }
 
 impl ConnTable {
@@ -114,6 +120,32 @@ impl ConnTable {
 
     pub fn len(&self) -> usize {
         lock(&self.conns).len()
+    }
+
+    /// A client closed at once because descriptors ran out (`why`); the
+    /// first of an episode is logged.
+    pub fn refuse(&self, client: SocketAddr, why: &str) {
+        let n = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
+        if !self.exhausted.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "out of descriptors ({why}): refusing new clients (closed at once, {client} first; \
+                 counted in fault_proxy_refused_connections_total, {n} so far); established connections go on"
+            );
+        }
+    }
+
+    /// A client was accepted: if descriptors had run out, say they are free again.
+    pub fn recovered(&self) {
+        if self.exhausted.load(Ordering::Relaxed) && self.exhausted.swap(false, Ordering::Relaxed) {
+            tracing::info!(
+                "descriptors free again: accepting new clients ({} refused so far)",
+                self.refused.load(Ordering::Relaxed)
+            );
+        }
+    }
+
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 }
 

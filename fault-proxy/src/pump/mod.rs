@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::draw::Rng;
 use crate::fault_set::{sleep_until_opt, until_change, Active, FaultSet};
-use crate::io as sio;
+use crate::io::{self as sio, PipePool};
 use crate::stats::ConnCtx;
 use crate::toxic::Direction;
 use splice::{Step, ZeroCopy};
@@ -38,7 +38,6 @@ use state::{Allowance, Queue, Timeout, TimeoutClock};
 use write::{due_at, Bucket, Ends};
 
 const CHUNK: usize = 256 * 1024;
-const ARENA: usize = 4 << 20;
 /// How late a due chunk may be before writing goes ahead of reading.
 const OVERDUE_SLACK: Duration = Duration::from_millis(1);
 
@@ -80,8 +79,8 @@ pub(crate) struct Pump<'a> {
     eof: bool,
     rng: Rng,
     bucket: Bucket,
-    zero_copy: ZeroCopy,
-    /// Chunks are split off one arena: one allocation per ARENA bytes read,
+    zero_copy: ZeroCopy<'a>,
+    /// Chunks are split off one arena (allocated when first read into),
     /// reused once every chunk cut from it has been written.
     arena: BytesMut,
 }
@@ -94,6 +93,7 @@ impl<'a> Pump<'a> {
         dst: &'a TcpStream,
         faults: watch::Receiver<Arc<FaultSet>>,
         stop: &'a CancellationToken,
+        pipes: &'a PipePool,
     ) -> Self {
         Pump {
             ends: Ends { ctx, dir, src, dst, stop },
@@ -105,8 +105,8 @@ impl<'a> Pump<'a> {
             eof: false,
             rng: Rng::new(ctx.seed, ctx.stats.id, dir),
             bucket: Bucket::new(),
-            zero_copy: ZeroCopy::default(),
-            arena: BytesMut::with_capacity(ARENA),
+            zero_copy: ZeroCopy::new(pipes),
+            arena: BytesMut::new(),
         }
     }
 
@@ -134,7 +134,7 @@ impl<'a> Pump<'a> {
             return Some(if self.ends.close(act.slow_close).await { End::Closed } else { End::Cancelled });
         }
         // Nothing touches this direction: move bytes without copying them.
-        if act.is_clear() && self.queue.is_empty() && !self.eof && self.zero_copy.ready() {
+        if act.is_clear() && self.queue.is_empty() && !self.eof && self.zero_copy.ready(now) {
             return match self.zero_copy.round(self.ends, &mut self.faults, &set, now).await {
                 Step::Again => None,
                 Step::Eof => {
@@ -143,9 +143,6 @@ impl<'a> Pump<'a> {
                 }
                 Step::End(end) => Some(end),
             };
-        }
-        if let Err(end) = self.zero_copy.drain(self.ends).await {
-            return Some(end);
         }
         let event = self.next_event(&set, &act, now, timeout_at).await;
         self.handle(event, &act).await

@@ -1,7 +1,13 @@
 //! The zero-copy path of a direction that no fault touches: bytes move
 //! socket → pipe → socket with `splice(2)`, until a fault changes.
+//!
+//! The pipe comes from the server's [`PipePool`] once the source is readable
+//! and goes back as soon as it is empty again, so a connection waiting for
+//! bytes holds no pipe: two descriptors per connection, its sockets, plus
+//! one pipe per transfer in progress.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -9,17 +15,22 @@ use tokio::time::Instant;
 use super::write::Ends;
 use super::{reset_for, End};
 use crate::fault_set::{until_change, FaultSet};
-use crate::io::{Pipe, Spliced};
+use crate::io::PipePool;
 
 /// Zero-copy steps taken in a row before looking at the select again.
 const SPLICE_BURST: usize = 8;
+/// After no pipe could be made (out of descriptors), the copying path
+/// carries the bytes this long before a pipe is tried again.
+const PIPE_RETRY: Duration = Duration::from_secs(1);
 
-/// A direction's pipe, made when first needed.
-#[derive(Debug, Default)]
-pub(crate) struct ZeroCopy {
-    pipe: Option<Pipe>,
-    /// No pipe could be made (out of descriptors, say): the copying path carries the bytes.
-    unavailable: bool,
+/// A direction's access to the pool's pipes. A pipe is held only inside
+/// [`ZeroCopy::transfer`], which writes all it takes in before it returns
+/// (or ends the direction), so no byte is ever left in a pipe between turns.
+#[derive(Debug)]
+pub(crate) struct ZeroCopy<'a> {
+    pool: &'a PipePool,
+    /// No pipe could be made: not before then.
+    retry_at: Option<Instant>,
 }
 
 /// What one zero-copy round did.
@@ -32,37 +43,24 @@ pub(crate) enum Step {
     End(End),
 }
 
-impl ZeroCopy {
-    /// True when the zero-copy path can run (a pipe exists or can be made).
-    pub fn ready(&mut self) -> bool {
-        if self.pipe.is_some() {
-            return true;
-        }
-        if self.unavailable {
-            return false;
-        }
-        match Pipe::new() {
-            Ok(p) => {
-                self.pipe = Some(p);
+impl<'a> ZeroCopy<'a> {
+    pub fn new(pool: &'a PipePool) -> Self {
+        ZeroCopy { pool, retry_at: None }
+    }
+
+    /// True when the zero-copy path can run (pipes could be had lately).
+    pub fn ready(&mut self, now: Instant) -> bool {
+        match self.retry_at {
+            Some(at) if now < at => false,
+            _ => {
+                self.retry_at = None;
                 true
             }
-            Err(e) => {
-                tracing::debug!("no pipe for the zero-copy path: {e}");
-                self.unavailable = true;
-                false
-            }
         }
     }
 
-    /// Writes out what is still in the pipe, before faults apply to the bytes.
-    pub async fn drain(&mut self, ends: Ends<'_>) -> Result<(), End> {
-        match &mut self.pipe {
-            Some(p) if !p.is_empty() => p.flush(ends.dst).await.map_err(reset_for),
-            _ => Ok(()),
-        }
-    }
-
-    /// Moves bytes until a fault changes, the schedule turns, or the source ends.
+    /// Waits for bytes (holding no pipe), then moves them; or returns when
+    /// a fault changes, the schedule turns, or the source ends.
     pub async fn round(
         &mut self,
         ends: Ends<'_>,
@@ -70,42 +68,55 @@ impl ZeroCopy {
         set: &FaultSet,
         now: Instant,
     ) -> Step {
-        let Some(p) = &mut self.pipe else { return Step::Again };
         tokio::select! {
             biased;
             _ = ends.stop.cancelled() => Step::End(End::Cancelled),
-            r = faults.changed() => {
-                if r.is_err() {
-                    return Step::End(End::Cancelled);
-                }
-                // Finish what is in the pipe before faults apply.
-                match p.flush(ends.dst).await {
-                    Ok(()) => Step::Again,
-                    Err(e) => Step::End(reset_for(e)),
-                }
-            }
+            r = faults.changed() => if r.is_err() { Step::End(End::Cancelled) } else { Step::Again },
             _ = until_change(set.next_change(now)) => Step::Again,
-            r = p.step(ends.src, ends.dst) => match r {
-                Ok(Spliced::Moved(n)) => {
-                    ends.ctx.count(ends.dir, n, n);
-                    // Keep moving while data flows and no fault changed,
-                    // without going round the select for every step.
-                    for _ in 0..SPLICE_BURST {
-                        if faults.has_changed().unwrap_or(true) || ends.stop.is_cancelled() {
-                            break;
-                        }
-                        match p.try_step(ends.src, ends.dst).await {
-                            Ok(Some(Spliced::Moved(n))) => ends.ctx.count(ends.dir, n, n),
-                            Ok(Some(Spliced::Eof)) => return Step::Eof,
-                            Ok(None) => break,
-                            Err(e) => return Step::End(reset_for(e)),
-                        }
-                    }
-                    Step::Again
-                }
-                Ok(Spliced::Eof) => Step::Eof,
+            r = ends.src.readable() => match r {
+                Ok(()) => self.transfer(ends, faults).await,
                 Err(e) => Step::End(reset_for(e)),
             },
         }
+    }
+
+    /// Moves what the source has, through a pipe from the pool, in up to
+    /// [`SPLICE_BURST`] steps; gives the pipe back once it is empty.
+    async fn transfer(&mut self, ends: Ends<'_>, faults: &watch::Receiver<Arc<FaultSet>>) -> Step {
+        let mut pipe = match self.pool.take() {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::debug!("no pipe for the zero-copy path ({e}): copying for {PIPE_RETRY:?}");
+                self.retry_at = Instant::now().checked_add(PIPE_RETRY);
+                return Step::Again;
+            }
+        };
+        let mut step = Step::Again;
+        for _ in 0..SPLICE_BURST {
+            match pipe.fill(ends.src) {
+                Ok(None) => break,
+                Ok(Some(0)) => {
+                    step = Step::Eof;
+                    break;
+                }
+                Ok(Some(n)) => {
+                    let flushed = tokio::select! {
+                        _ = ends.stop.cancelled() => Err(End::Cancelled),
+                        r = pipe.flush(ends.dst) => r.map_err(reset_for),
+                    };
+                    if let Err(end) = flushed {
+                        // Bytes may still be in the pipe: it is closed, not pooled.
+                        return Step::End(end);
+                    }
+                    ends.ctx.count(ends.dir, n, n);
+                }
+                Err(e) => return Step::End(reset_for(e)),
+            }
+            if faults.has_changed().unwrap_or(true) || ends.stop.is_cancelled() {
+                break;
+            }
+        }
+        self.pool.give(pipe);
+        step
     }
 }

@@ -4,6 +4,7 @@ mod api;
 mod bad_input;
 mod bytes_exact;
 mod client;
+mod descriptors;
 mod docs;
 mod schedules;
 mod semantics;
