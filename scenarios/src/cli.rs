@@ -29,6 +29,8 @@ pub enum Command {
     Diagnose(DiagnoseArgs),
     /// Print the verdict catalog.
     Verdicts(VerdictsArgs),
+    /// The trainers' web page: a live topology, links broken with a click, verdicts that follow.
+    Lab(crate::lab::LabArgs),
 }
 
 #[derive(Debug, clap::Args)]

@@ -15,6 +15,7 @@
 //! - [`out`]: standard output that a closed pipe ends quietly.
 //! - [`cli`]: the command line (clap types), parsed into validated settings.
 //! - [`run_cmd`], [`mesh_cmd`]: `replharness run` and `replharness mesh`.
+//! - [`lab`]: `replharness lab`, the trainers' web page over a live topology.
 
 pub mod analyzer;
 pub mod cli;
@@ -22,6 +23,7 @@ pub mod duration;
 pub mod error;
 pub mod expect;
 pub mod format;
+pub mod lab;
 pub mod mesh_cmd;
 pub mod out;
 pub mod plan;

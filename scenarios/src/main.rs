@@ -39,6 +39,11 @@ fn main() -> ExitCode {
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(args) => Ok(ExitCode::from(scenarios::run_cmd::run(args).await?)),
+        Command::Lab(args) => {
+            let settings = scenarios::lab::LabSettings::from_args(args)?;
+            scenarios::lab::serve::run(settings, scenarios::lab::serve::stop_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Diagnose(args) => {
             let report = diagnosis::diagnose(&args.case, &diagnosis::Options::default())
                 .map_err(|e| anyhow::Error::new(BadInput(e.to_string())))?;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use harness::{ServerConfig, Timings};
 
-pub use steps::{Action, PlannedStep, Until};
+pub use steps::{parse_link, Action, PlannedStep, Until};
 pub use topology::LinkRef;
 
 use crate::duration::{self, DurationError};

@@ -35,7 +35,7 @@ pub(super) async fn timeline(plan: &Plan, world: &World, stage: &Stage) -> Resul
     Ok(())
 }
 
-async fn step(s: &PlannedStep, world: &World) -> Result<(), Error> {
+pub(crate) async fn step(s: &PlannedStep, world: &World) -> Result<(), Error> {
     apply(s, world).await.map_err(|e| Error::Step {
         place: s.place.clone(),
         action: s.action.verb(),

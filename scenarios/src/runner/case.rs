@@ -8,7 +8,7 @@ use harness::Mesh;
 use crate::error::Error;
 use crate::probe::ProbeLine;
 
-pub(super) enum CaseDir {
+pub(crate) enum CaseDir {
     Kept(PathBuf),
     Temporary(tempfile::TempDir),
 }

@@ -5,9 +5,9 @@
 //! compares them with the expectations. Waits are on conditions (a line
 //! logged, a link up), bounded by the step's timeout and the deadline.
 
-mod act;
-mod case;
-mod world;
+pub(crate) mod act;
+pub(crate) mod case;
+pub(crate) mod world;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::format::Port;
 use crate::plan::{LinkRef, Plan};
 
-pub(super) struct World {
+pub(crate) struct World {
     pub mesh: Mesh,
     proxies: ProxyServer,
     links: BTreeMap<LinkRef, Proxy>,

@@ -1,0 +1,133 @@
+//! `replharness lab`'s command line (clap types) and the validated settings
+//! made of it; nothing past [`LabSettings::from_args`] sees clap types.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::duration::parse_flag as parse_duration;
+use crate::error::{BadInput, Error};
+use crate::plan::Plan;
+
+/// The default virtual clock of a lab: 10 s of product time pass in 100 ms.
+pub const DEFAULT_TIME_SCALE: f64 = 100.0;
+
+/// How often the engine re-reads the live case folder when nothing changes.
+pub const DEFAULT_REFRESH: Duration = Duration::from_secs(2);
+
+#[derive(Debug, clap::Args)]
+pub struct LabArgs {
+    /// A scenario file: its topology, timings and time scale, and its steps played as a script.
+    /// Without it: --flavor and --servers.
+    pub scenario: Option<PathBuf>,
+    /// The product family of the servers.
+    #[arg(long, default_value = "ds", value_parser = ["ds", "389", "exchange"], conflicts_with = "scenario")]
+    pub flavor: String,
+    /// Number of servers, named ds-1 … ds-N as `replharness mesh` names them.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=32), conflicts_with = "scenario")]
+    pub servers: u16,
+    /// Product version of every server (2.6, 6.5, 7.0, 7.1 …).
+    #[arg(long, default_value = "7.1", conflicts_with = "scenario")]
+    pub version: String,
+    /// Replicated backend (repeat for more); cn=schema, and cn=admin data before 7, are added.
+    #[arg(long = "backend", default_value = "dc=example,dc=com", conflicts_with = "scenario")]
+    pub backends: Vec<String>,
+    /// Mutual TLS on every replication connection.
+    #[arg(long, conflicts_with = "scenario")]
+    pub tls: bool,
+    /// Divide every product interval by this and stretch log time by it (1 to 10000;
+    /// default 100, or the scenario's own).
+    #[arg(long)]
+    pub time_scale: Option<f64>,
+    /// Where the page and its API listen (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Allow --listen on an address other than loopback (anyone who reaches it can break the lab).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Keep the live case folder here (rewritten at each snapshot) instead of a temporary one.
+    #[arg(long)]
+    pub case_out: Option<PathBuf>,
+    /// How often the engine reads a fresh snapshot when nothing changed (it also runs on every change).
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub refresh: Duration,
+    /// Seed for every random choice (printed at start).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// Every error of a scenario file or a generated plan is bad input (exit 2).
+fn bad(e: Error) -> BadInput {
+    BadInput(e.to_string())
+}
+
+/// A lab, checked: the plan to bring up and how to serve it.
+#[derive(Debug, Clone)]
+pub struct LabSettings {
+    pub plan: Plan,
+    /// What the lab was made from, for the page's title (`3 ds servers`, a file name).
+    pub source: String,
+    pub seed: u64,
+    pub listen: SocketAddr,
+    pub case_out: Option<PathBuf>,
+    pub refresh: Duration,
+}
+
+impl LabSettings {
+    /// Checks the arguments and reads the scenario file, if any. Every
+    /// error is bad input (exit 2).
+    pub fn from_args(a: LabArgs) -> Result<LabSettings, BadInput> {
+        if !a.listen.ip().is_loopback() && !a.allow_remote {
+            return Err(BadInput(format!(
+                "--listen {}: not a loopback address; pass --allow-remote to serve the lab beyond this machine",
+                a.listen
+            )));
+        }
+        let refresh_bounds = Duration::from_millis(200)..=Duration::from_secs(600);
+        if !refresh_bounds.contains(&a.refresh) {
+            return Err(BadInput(format!("--refresh must be from 200ms to 10m, not {:?}", a.refresh)));
+        }
+        if let Some(t) = a.time_scale {
+            let max = crate::plan::MAX_TIME_SCALE;
+            if !(t.is_finite() && (1.0..=max).contains(&t)) {
+                return Err(BadInput(format!(
+                    "--time-scale must be a number from 1 to {max}, not {}",
+                    crate::error::show_number(t)
+                )));
+            }
+        }
+        let (plan, source) = match &a.scenario {
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| bad(Error::Read { path: path.clone(), source }))?;
+                let plan = super::topology::scenario(&path.display().to_string(), &text, a.time_scale).map_err(bad)?;
+                let source = plan.name.clone();
+                (plan, source)
+            }
+            None => {
+                let flavor = super::topology::Flavor::parse(&a.flavor)?;
+                if let Some(b) = a.backends.iter().find(|b| !b.contains('=')) {
+                    return Err(BadInput(format!("--backend {b:?} is not a DN such as dc=example,dc=com")));
+                }
+                let spec = super::topology::FlavorSpec {
+                    flavor,
+                    servers: usize::from(a.servers),
+                    version: a.version,
+                    backends: a.backends,
+                    tls: a.tls,
+                    time_scale: a.time_scale.unwrap_or(DEFAULT_TIME_SCALE),
+                };
+                let plan = super::topology::flavor(&spec).map_err(bad)?;
+                (plan, format!("{} {} servers", spec.servers, flavor.name()))
+            }
+        };
+        Ok(LabSettings {
+            plan,
+            source,
+            seed: a.seed.unwrap_or_else(crate::runner::seed_from_clock),
+            listen: a.listen,
+            case_out: a.case_out,
+            refresh: a.refresh,
+        })
+    }
+}

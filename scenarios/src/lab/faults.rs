@@ -1,0 +1,247 @@
+//! Faults on links: `POST /api/faults` and `DELETE /api/faults/ID`, and the
+//! scenario's own fault steps, all installed on the link's proxies by the
+//! fault proxy's library (so the API refuses exactly what the proxy refuses).
+//!
+//! `A <-> B` means both directed links (the connections A opens to B and
+//! those B opens to A), `A -> B` only the connections A opens to B, as in
+//! scenario files.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use fault_proxy::{ProxyError, Toxic};
+
+use super::error::LabError;
+use super::state::{Lab, Registered};
+use super::view::FaultView;
+use crate::format::Port;
+use crate::plan::{parse_link, LinkRef};
+
+/// `POST /api/faults`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRequest {
+    /// `A <-> B` (both ways, names in either order) or `A -> B`.
+    pub link: String,
+    /// Any fault-proxy fault: `{"type": "drop"}`, `{"type": "latency", "attributes": {"latency": 300}}` …
+    pub fault: Value,
+    /// The target's replication port (default) or its admin port, when the
+    /// scenario proxies admin ports.
+    #[serde(default)]
+    pub port: Port,
+}
+
+/// `A <-> B` when the links are one pair both ways, else `A -> B` (each).
+pub(super) fn link_text(on: &[LinkRef]) -> String {
+    let suffix = |l: &LinkRef| if l.port == Port::Admin { " (admin)" } else { "" };
+    match on {
+        [x, y] if x.from == y.to && x.to == y.from && x.port == y.port => {
+            format!("{} <-> {}{}", x.from, x.to, suffix(x))
+        }
+        _ => on.iter().map(|l| format!("{} -> {}{}", l.from, l.to, suffix(l))).collect::<Vec<_>>().join(", "),
+    }
+}
+
+/// A fault in a few words, for the timeline: `drop`, `latency 300 ms (downstream)`.
+pub(super) fn describe(fault: &Value) -> String {
+    let kind = fault.get("type").and_then(Value::as_str).unwrap_or("fault");
+    let mut out = kind.to_owned();
+    if let Some(attrs) = fault.get("attributes").and_then(Value::as_object) {
+        let parts: Vec<String> = attrs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if !parts.is_empty() {
+            out.push_str(&format!(" {}", parts.join(" ")));
+        }
+    }
+    match fault.get("stream").and_then(Value::as_str) {
+        Some("both") | None => {}
+        Some(s) => out.push_str(&format!(" ({s})")),
+    }
+    if let Some(flap) = fault.pointer("/schedule/flap").filter(|v| v.is_object()) {
+        let ms = |k: &str| flap.get(k).and_then(Value::as_u64).unwrap_or(0);
+        out.push_str(&format!(", flapping: on {} ms, off {} ms (real)", ms("on_ms"), ms("off_ms")));
+    }
+    out
+}
+
+/// A refusal of the fault proxy as the API says it.
+fn refused(e: ProxyError) -> LabError {
+    match e {
+        ProxyError::InvalidToxicType => LabError::BadRequest(format!(
+            "fault.type: invalid toxic type (expected one of {})",
+            fault_proxy::toxic::TYPES.join(", ")
+        )),
+        e if e.status() == 400 => LabError::BadRequest(format!("fault: {e}")),
+        e if e.status() == 409 => LabError::Conflict(format!("fault: {e}")),
+        e => LabError::Failed(format!("fault: {e}")),
+    }
+}
+
+impl Lab {
+    pub(super) fn next_fault_id(&self) -> u64 {
+        let mut inner = self.inner();
+        let id = inner.next_id;
+        inner.next_id += 1;
+        id
+    }
+
+    /// The directed links a request names, each checked to go through a proxy.
+    fn directed(&self, text: &str, port: Port) -> Result<Vec<LinkRef>, LabError> {
+        let (a, b, both) = parse_link(text)
+            .ok_or_else(|| LabError::BadRequest(format!("link {text:?} is not \"A <-> B\" or \"A -> B\"")))?;
+        let (a, b) = (self.server(&a)?.name(), self.server(&b)?.name());
+        let mut on = vec![LinkRef { from: a.clone(), to: b.clone(), port }];
+        if both && a != b {
+            on.push(LinkRef { from: b, to: a, port });
+        }
+        let proxied = &self.settings.plan.proxied;
+        if let Some(missing) = on.iter().find(|l| !proxied.contains(l)) {
+            let known = proxied.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
+            return Err(LabError::UnknownLink { link: missing.to_string(), known });
+        }
+        // Topology order for the pair, so `ds-2 <-> ds-1` reads `ds-1 <-> ds-2`.
+        let order = |n: &str| self.world.mesh.servers().iter().position(|s| s.name() == n);
+        if on.len() == 2 && order(&on[0].from) > order(&on[0].to) {
+            on.swap(0, 1);
+        }
+        Ok(on)
+    }
+
+    /// `POST /api/faults`: the fault on the link's proxies, under the name `lab-ID`.
+    pub async fn add_fault(&self, req: FaultRequest) -> Result<FaultView, LabError> {
+        let on = self.directed(&req.link, req.port)?;
+        let mut body = match req.fault {
+            Value::Object(o) => o,
+            other => {
+                return Err(LabError::BadRequest(format!(
+                    "fault must be an object such as {{\"type\": \"drop\"}}, not {other}"
+                )))
+            }
+        };
+        let id = self.next_fault_id();
+        body.insert("name".into(), json!(format!("lab-{id}")));
+        let toxic = Toxic::from_json(&Value::Object(body)).map_err(refused)?;
+        self.install(id, on, toxic, "trainer").await
+    }
+
+    /// Installs `toxic` on every link of `on` (all or none) and registers it as fault `id`.
+    pub(super) async fn install(
+        &self,
+        id: u64,
+        on: Vec<LinkRef>,
+        toxic: Toxic,
+        by: &'static str,
+    ) -> Result<FaultView, LabError> {
+        let mut done = Vec::new();
+        for l in &on {
+            let proxy = self.world.proxy(l).map_err(|e| LabError::Failed(e.to_string()))?;
+            match proxy.add_fault(toxic.clone()).await {
+                Ok(_) => done.push(proxy),
+                Err(e) => {
+                    for p in done {
+                        let _ = p.remove_fault(&toxic.name).await;
+                    }
+                    return Err(refused(e));
+                }
+            }
+        }
+        let link = link_text(&on);
+        let fault = toxic.to_json();
+        let view = FaultView { id, link: link.clone(), on: on.iter().map(|l| l.to_string()).collect(), by, fault };
+        self.inner().faults.insert(
+            id,
+            Registered { link: link.clone(), on, toxic: toxic.name.clone(), by, fault: view.fault.clone() },
+        );
+        self.emit("fault-added", &view);
+        self.note(by, format!("{} on {link} (fault {id})", describe(&view.fault)));
+        self.dirty.notify_one();
+        Ok(view)
+    }
+
+    /// `DELETE /api/faults/ID`: the fault off every proxy it was on.
+    pub async fn remove_fault(&self, id: &str) -> Result<FaultView, LabError> {
+        let unknown = || LabError::UnknownFault(id.to_owned());
+        let n: u64 = id.trim().parse().map_err(|_| unknown())?;
+        let reg = self.inner().faults.remove(&n).ok_or_else(unknown)?;
+        for l in &reg.on {
+            let Ok(proxy) = self.world.proxy(l) else { continue };
+            match proxy.remove_fault(&reg.toxic).await {
+                Ok(()) | Err(ProxyError::ToxicNotFound) => {}
+                Err(e) => tracing::warn!("lab: removing fault {n} from {l}: {e}"),
+            }
+        }
+        let view = FaultView {
+            id: n,
+            link: reg.link.clone(),
+            on: reg.on.iter().map(|l| l.to_string()).collect(),
+            by: reg.by,
+            fault: reg.fault.clone(),
+        };
+        self.emit("fault-removed", &view);
+        self.note("trainer", format!("healed {}: removed {} (fault {n})", reg.link, describe(&reg.fault)));
+        self.dirty.notify_one();
+        Ok(view)
+    }
+
+    /// Every registered fault still installed on some proxy, as the proxy
+    /// holds it, with its directed links. A fault the scenario has cleared
+    /// by name is dropped from the register here.
+    pub(super) fn faults_on(&self) -> Vec<(Vec<LinkRef>, FaultView)> {
+        let registered: Vec<(u64, Registered)> = self.inner().faults.iter().map(|(k, v)| (*k, v.clone())).collect();
+        let mut out = Vec::new();
+        let mut gone = Vec::new();
+        for (id, reg) in registered {
+            let held = reg.on.iter().find_map(|l| self.world.proxy(l).ok().and_then(|p| p.fault(&reg.toxic).ok()));
+            match held {
+                Some(t) => out.push((
+                    reg.on.clone(),
+                    FaultView {
+                        id,
+                        link: reg.link,
+                        on: reg.on.iter().map(|l| l.to_string()).collect(),
+                        by: reg.by,
+                        fault: t.to_json(),
+                    },
+                )),
+                None => gone.push(id),
+            }
+        }
+        if !gone.is_empty() {
+            let mut inner = self.inner();
+            for id in gone {
+                inner.faults.remove(&id);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn l(from: &str, to: &str, port: Port) -> LinkRef {
+        LinkRef { from: from.into(), to: to.into(), port }
+    }
+
+    #[test]
+    fn links_read_as_they_were_asked() {
+        let r = Port::Replication;
+        assert_eq!(link_text(&[l("a", "b", r), l("b", "a", r)]), "a <-> b");
+        assert_eq!(link_text(&[l("a", "b", r)]), "a -> b");
+        assert_eq!(link_text(&[l("a", "b", Port::Admin), l("b", "a", Port::Admin)]), "a <-> b (admin)");
+    }
+
+    #[test]
+    fn faults_read_in_a_few_words() {
+        assert_eq!(describe(&json!({"type": "drop", "stream": "both", "attributes": {}})), "drop");
+        assert_eq!(
+            describe(&json!({"type": "latency", "stream": "downstream", "attributes": {"latency": 300, "jitter": 0}})),
+            "latency jitter=0 latency=300 (downstream)"
+        );
+        assert_eq!(
+            describe(&json!({"type": "reset_peer", "attributes": {"timeout": 0},
+                             "schedule": {"flap": {"on_ms": 200, "off_ms": 600}}})),
+            "reset_peer timeout=0, flapping: on 200 ms, off 600 ms (real)"
+        );
+    }
+}

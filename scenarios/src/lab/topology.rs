@@ -1,0 +1,156 @@
+//! What a lab brings up, as a scenario [`Plan`] so that the runner's own
+//! world (servers bound, one fault-proxy listener per directed link, host
+//! routes through them) is reused unchanged: a scenario file, read as `run`
+//! reads it (with `--time-scale` put in before it is checked, so flap steps
+//! shrink by the lab's scale), or `--flavor ds --servers N`, written as the
+//! scenario file a person would write for it and read the same way. Servers
+//! are named as `replharness mesh` names them: `ds-1` … `ds-N`, host
+//! `ds-N.example.com`, address 127.0.0.N.
+
+use crate::error::{BadInput, Error};
+use crate::plan::Plan;
+
+/// A product family the lab can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Ds,
+}
+
+impl Flavor {
+    /// `--flavor`'s value. The 389 and Exchange families have no mock
+    /// servers in the harness's runner yet: asking for them is bad input
+    /// that says so.
+    pub fn parse(text: &str) -> Result<Flavor, BadInput> {
+        match text {
+            "ds" => Ok(Flavor::Ds),
+            "389" | "exchange" => Err(BadInput(format!(
+                "--flavor {text}: the scenario runner has no {text} servers yet, so the lab cannot bring them up; \
+                 --flavor ds is available"
+            ))),
+            other => Err(BadInput(format!("--flavor {other:?}: expected ds, 389 or exchange"))),
+        }
+    }
+
+    /// The name `--flavor` and case folders use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::Ds => "ds",
+        }
+    }
+
+    /// The prefix of its server names (`ds-1`).
+    fn prefix(self) -> &'static str {
+        match self {
+            Flavor::Ds => "ds",
+        }
+    }
+}
+
+/// `--flavor F --servers N` and the flags that shape it.
+#[derive(Debug, Clone)]
+pub struct FlavorSpec {
+    pub flavor: Flavor,
+    pub servers: usize,
+    pub version: String,
+    pub backends: Vec<String>,
+    pub tls: bool,
+    pub time_scale: f64,
+}
+
+/// The scenario file a person would write for `spec`: N servers, every
+/// RS↔RS link through the proxy, probes on, no steps.
+pub fn scenario_text(spec: &FlavorSpec) -> String {
+    use toml::Value;
+    let mut servers = Vec::with_capacity(spec.servers);
+    for i in 1..=spec.servers {
+        let mut s = toml::Table::new();
+        s.insert("name".into(), Value::String(format!("{}-{i}", spec.flavor.prefix())));
+        if spec.tls {
+            s.insert("tls".into(), Value::Boolean(true));
+        }
+        servers.push(Value::Table(s));
+    }
+    let mut topology = toml::Table::new();
+    topology.insert("version".into(), Value::String(spec.version.clone()));
+    topology.insert("backends".into(), Value::Array(spec.backends.iter().cloned().map(Value::String).collect()));
+    topology.insert("servers".into(), Value::Array(servers));
+    let mut doc = toml::Table::new();
+    doc.insert("name".into(), Value::String(format!("lab: {} {} servers", spec.servers, spec.flavor.name())));
+    doc.insert("tags".into(), Value::Array(vec![Value::String(spec.flavor.name().into())]));
+    doc.insert("time_scale".into(), Value::Float(spec.time_scale));
+    doc.insert("topology".into(), Value::Table(topology));
+    // A table of strings, numbers and booleans always serializes.
+    toml::to_string(&doc).unwrap_or_default()
+}
+
+/// The plan of `--flavor F --servers N`.
+pub fn flavor(spec: &FlavorSpec) -> Result<Plan, Error> {
+    let file = format!("lab --flavor {} --servers {}", spec.flavor.name(), spec.servers);
+    crate::plan::load(&file, &scenario_text(spec))
+}
+
+/// The plan of a scenario file, with the lab's time scale when given.
+pub fn scenario(file: &str, text: &str, time_scale: Option<f64>) -> Result<Plan, Error> {
+    let (mut sc, loc) = crate::format::parse(file, text)?;
+    if let Some(t) = time_scale {
+        sc.time_scale = t;
+    }
+    Plan::from_scenario(&sc, &loc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(n: usize) -> FlavorSpec {
+        FlavorSpec {
+            flavor: Flavor::Ds,
+            servers: n,
+            version: "7.1".into(),
+            backends: vec!["dc=example,dc=com".into()],
+            tls: false,
+            time_scale: 100.0,
+        }
+    }
+
+    #[test]
+    fn servers_are_named_as_mesh_names_them_and_every_rs_link_is_proxied() {
+        let plan = flavor(&spec(3)).expect("plan");
+        let mesh = harness::MeshSpec::full_mesh(3, &harness::Version::parse("7.1").expect("v"), &["dc=example,dc=com"]);
+        let names: Vec<&str> = plan.servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["ds-1", "ds-2", "ds-3"]);
+        for (p, m) in plan.servers.iter().zip(&mesh.servers) {
+            assert_eq!((&p.name, &p.host, &p.addresses, &p.server_id), (&m.name, &m.host, &m.addresses, &m.server_id));
+            assert_eq!(p.domains, m.domains);
+        }
+        // Six directed RS links for three servers, nothing else.
+        assert_eq!(plan.proxied.len(), 6, "{:?}", plan.proxied);
+        assert_eq!(plan.time_scale, 100.0);
+        assert!(plan.steps.is_empty() && plan.expect.is_empty());
+        assert!(plan.probe_timeout.is_some(), "probes give the engine its causes");
+    }
+
+    #[test]
+    fn a_version_that_is_not_one_is_an_error_naming_it() {
+        let mut s = spec(2);
+        s.version = "seven".into();
+        let e = flavor(&s).expect_err("bad version").to_string();
+        assert!(e.contains("\"seven\""), "{e}");
+    }
+
+    #[test]
+    fn the_lab_time_scale_replaces_the_files_before_it_is_checked() {
+        let text = "name = \"x\"\ntime_scale = 10\n[topology]\n[[topology.servers]]\nname = \"a\"\n";
+        assert_eq!(scenario("x.toml", text, None).expect("plan").time_scale, 10.0);
+        assert_eq!(scenario("x.toml", text, Some(250.0)).expect("plan").time_scale, 250.0);
+        let e = scenario("x.toml", "name = 1\n", None).expect_err("invalid").to_string();
+        assert!(e.starts_with("x.toml:1:8: "), "{e}");
+    }
+
+    #[test]
+    fn the_other_families_are_refused_with_the_reason() {
+        let e = Flavor::parse("389").expect_err("not yet").to_string();
+        assert!(e.contains("no 389 servers yet"), "{e}");
+        assert_eq!(Flavor::parse("ds").expect("ds"), Flavor::Ds);
+    }
+}

@@ -1,0 +1,299 @@
+//! The lab's background tasks, each ended by the lab's cancel token:
+//! - a log tail per server: every new record is a `log` event;
+//! - the link watcher: on the harness's change notices, a `links` event
+//!   whenever a link or DS session comes up or goes down;
+//! - the engine: a fresh snapshot of the case folder (probes along the
+//!   servers' own paths, then every server's files) diagnosed by the
+//!   built-in engine, on every change (after a short settle) and every
+//!   `--refresh` when nothing changes; a `verdicts` event when they differ;
+//! - the scenario's later steps, on the virtual clock, as `run` plays them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use harness::Server;
+
+use super::faults::link_text;
+use super::state::Lab;
+use crate::plan::{Action, PlannedStep};
+use crate::probe;
+
+/// How long a wait on logs or links lasts before it is simply started again.
+const IDLE: Duration = Duration::from_secs(3600);
+
+/// A burst of changes (a link going down writes several lines) settles
+/// this long before the engine runs.
+const SETTLE: Duration = Duration::from_millis(250);
+
+/// The engine runs at most once per this.
+const MIN_GAP: Duration = Duration::from_millis(500);
+
+/// How long the topology may take to come up before a scenario's first timed step.
+const SETTLE_UP: Duration = Duration::from_secs(30);
+
+impl Lab {
+    pub(super) fn spawn_tasks(self: &Arc<Self>, later: Vec<PlannedStep>, wait_up: bool) {
+        for s in self.world.mesh.servers() {
+            self.spawn(self.clone().tail(s.clone()));
+        }
+        self.spawn(self.clone().watch_links());
+        self.spawn(self.clone().engine());
+        if !later.is_empty() {
+            self.spawn(self.clone().play(later, wait_up));
+        }
+    }
+
+    async fn tail(self: Arc<Self>, server: Arc<Server>) {
+        let name = server.name();
+        let mut seen = 0;
+        loop {
+            let grew = tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                grew = server.log().wait_for(IDLE, |rs| rs.len() > seen) => grew,
+            };
+            if !grew {
+                continue;
+            }
+            let records = server.log().records();
+            for (i, r) in records.iter().enumerate().skip(seen) {
+                self.emit("log", &json!({"server": name, "n": i + 1, "files": r.files, "line": r.line}));
+            }
+            seen = records.len();
+            self.dirty.notify_one();
+        }
+    }
+
+    async fn watch_links(self: Arc<Self>) {
+        let mesh = &self.world.mesh;
+        let changes = mesh.topology().env().changes.clone();
+        let mut last = (mesh.link_table().await, mesh.ds_table().await);
+        loop {
+            let seen = &last;
+            let changed = tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                r = changes.wait_until(IDLE, || async move {
+                    if (mesh.link_table().await, mesh.ds_table().await) != *seen { Ok(()) } else { Err(()) }
+                }) => r.is_ok(),
+            };
+            if !changed {
+                continue;
+            }
+            last = (mesh.link_table().await, mesh.ds_table().await);
+            let faults = self.faults_on();
+            let links = self.link_views(&faults).await;
+            self.emit("links", &json!({ "links": links }));
+            self.dirty.notify_one();
+        }
+    }
+
+    async fn engine(self: Arc<Self>) {
+        let mut last_run: Option<tokio::time::Instant> = None;
+        loop {
+            tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                _ = tokio::time::sleep(self.settings.refresh) => {}
+                _ = self.dirty.notified() => {}
+            }
+            let gap = last_run.map_or(Duration::ZERO, |t| MIN_GAP.saturating_sub(t.elapsed()));
+            tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                _ = tokio::time::sleep(gap.max(SETTLE)) => {}
+            }
+            last_run = Some(tokio::time::Instant::now());
+            tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                _ = self.snapshot() => {}
+            }
+        }
+    }
+
+    /// One fresh snapshot diagnosed: probes, the case folder rewritten, the
+    /// engine run on it; the verdicts replace the last ones.
+    pub async fn snapshot(&self) {
+        let mesh = &self.world.mesh;
+        let probes = match self.settings.plan.probe_timeout {
+            Some(wait) => probe::run(mesh, wait).await,
+            None => Vec::new(),
+        };
+        let at = self.now_text();
+        if let Err(e) = self.case.write(mesh, &probes) {
+            self.engine_failed(format!("writing the case folder: {e}"));
+            return;
+        }
+        let path = self.case.path().to_owned();
+        let report = tokio::task::spawn_blocking(move || diagnosis::diagnose(&path, &diagnosis::Options::default()));
+        match report.await {
+            Ok(Ok(report)) => self.take_verdicts(report.verdicts, at),
+            Ok(Err(e)) => self.engine_failed(e.to_string()),
+            Err(e) => self.engine_failed(format!("the engine stopped: {e}")),
+        }
+    }
+
+    fn engine_failed(&self, why: String) {
+        tracing::warn!("lab: snapshot not diagnosed: {why}");
+        let mut inner = self.inner();
+        inner.engine.snapshots += 1;
+        inner.engine.error = Some(why);
+    }
+
+    fn take_verdicts(&self, verdicts: Vec<diagnosis::Verdict>, at: String) {
+        let key = |v: &diagnosis::Verdict| (v.id.clone(), v.subject.clone());
+        let change = {
+            let mut inner = self.inner();
+            inner.engine.snapshots += 1;
+            inner.engine.at = Some(at.clone());
+            inner.engine.error = None;
+            if inner.verdicts == verdicts {
+                None
+            } else {
+                let before: Vec<_> = inner.verdicts.iter().map(key).collect();
+                let after: Vec<_> = verdicts.iter().map(key).collect();
+                let came: Vec<&diagnosis::Verdict> = verdicts.iter().filter(|v| !before.contains(&key(v))).collect();
+                let went: Vec<&diagnosis::Verdict> =
+                    inner.verdicts.iter().filter(|v| !after.contains(&key(v))).collect();
+                let text = summary(&came, &went);
+                inner.verdicts = verdicts.clone();
+                Some(text)
+            }
+        };
+        if let Some(text) = change {
+            if let Some(text) = text {
+                self.note("engine", text);
+            }
+            self.emit("verdicts", &json!({ "verdicts": verdicts, "at": at }));
+        }
+    }
+
+    async fn play(self: Arc<Self>, later: Vec<PlannedStep>, wait_up: bool) {
+        if wait_up {
+            let up = tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                up = self.world.mesh.wait_all_up(SETTLE_UP) => up,
+            };
+            if let Err(missing) = up {
+                self.note("scenario", format!("not up after {SETTLE_UP:?}: {}", missing.join(", ")));
+            }
+        }
+        for s in &later {
+            let when = self.world.mesh.clock().instant_at(s.at);
+            tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                _ = tokio::time::sleep_until(when.into()) => {}
+            }
+            tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                _ = self.play_step(s) => {}
+            }
+        }
+        self.note("scenario", "every step of the scenario has run".into());
+    }
+
+    /// One step of the scenario file, as `run` plays it; its faults are
+    /// registered (so the page shows them and can heal them) and what it
+    /// did goes on the timeline. A failed step is noted, not fatal.
+    pub(super) async fn play_step(&self, s: &PlannedStep) {
+        let result = match &s.action {
+            Action::Fault { links, toxic } => {
+                let id = self.next_fault_id();
+                self.install(id, links.clone(), toxic.clone(), "scenario")
+                    .await
+                    .map(|_| None)
+                    .map_err(|e| e.to_string())
+            }
+            other => {
+                crate::runner::act::step(s, &self.world).await.map(|()| Some(said(other))).map_err(|e| e.to_string())
+            }
+        };
+        match (&s.action, &result) {
+            (Action::Kill { server }, Ok(_)) => {
+                self.inner().killed.insert(server.clone());
+            }
+            (Action::Stop { server } | Action::Start { server }, Ok(_)) => {
+                self.inner().killed.remove(server);
+            }
+            _ => {}
+        }
+        match result {
+            Ok(Some(what)) => self.note("scenario", what),
+            Ok(None) => {}
+            // The step's error names its place and action already.
+            Err(e) => self.note("scenario", format!("failed: {e}")),
+        }
+        self.dirty.notify_one();
+    }
+}
+
+/// A scenario step in a few words, for the timeline.
+fn said(a: &Action) -> String {
+    match a {
+        Action::Clear { links, name } => format!("cleared the fault {name:?} on {}", link_text(links)),
+        Action::Stop { server } => format!("stopped {server} (a clean stop)"),
+        Action::Kill { server } => format!("killed {server}"),
+        Action::Start { server } => format!("started {server}"),
+        Action::Dns { host, from, entry } => {
+            let what = match entry {
+                harness::hostmap::HostEntry::Unresolvable => "does not resolve".to_owned(),
+                harness::hostmap::HostEntry::Addresses(a) => {
+                    format!("resolves to {}", a.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", "))
+                }
+            };
+            match from {
+                Some(f) => format!("{host} {what} for {f}"),
+                None => format!("{host} {what}"),
+            }
+        }
+        Action::Generation { server, domain, generation_id } => {
+            format!("the generation id of {domain} on {server} is now {generation_id}")
+        }
+        Action::Wait { until, .. } => format!("waited for {until}"),
+        // Proxy faults are installed (and noted) by the lab itself.
+        other => format!("{} step", other.verb()),
+    }
+}
+
+/// `+ ds.rs-peer-unreachable ×2 (firewall-drop); − ds.healthy`, or nothing when only evidence changed.
+fn summary(came: &[&diagnosis::Verdict], went: &[&diagnosis::Verdict]) -> Option<String> {
+    fn group(vs: &[&diagnosis::Verdict]) -> Vec<String> {
+        let mut out: Vec<(String, usize)> = Vec::new();
+        for v in vs {
+            let label = match &v.cause {
+                Some(c) => format!("{} ({c})", v.id),
+                None => v.id.clone(),
+            };
+            match out.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, n)) => *n += 1,
+                None => out.push((label, 1)),
+            }
+        }
+        out.into_iter().map(|(l, n)| if n > 1 { format!("{l} ×{n}") } else { l }).collect()
+    }
+    let mut parts: Vec<String> = group(came).into_iter().map(|l| format!("+ {l}")).collect();
+    parts.extend(group(went).into_iter().map(|l| format!("− {l}")));
+    (!parts.is_empty()).then(|| format!("verdicts: {}", parts.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_engines_changes_read_in_one_line() {
+        let v = |id: &str, cause: Option<&str>| {
+            let mut v = diagnosis::Verdict::new(id, diagnosis::Severity::Error);
+            v.cause = cause.map(str::to_owned);
+            v
+        };
+        let (a, b, h) = (
+            v("ds.rs-peer-unreachable", Some("firewall-drop")),
+            v("ds.rs-peer-unreachable", Some("firewall-drop")),
+            v("ds.healthy", None),
+        );
+        assert_eq!(
+            summary(&[&a, &b], &[&h]).as_deref(),
+            Some("verdicts: + ds.rs-peer-unreachable (firewall-drop) ×2; − ds.healthy")
+        );
+        assert_eq!(summary(&[], &[]), None);
+    }
+}
