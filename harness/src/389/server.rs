@@ -141,7 +141,7 @@ impl Server389 {
     pub async fn bind(&self) -> Result<TcpListener, HarnessError> {
         let c = self.config();
         let asked = SocketAddr::new(c.bind_ip(), c.port);
-        let l = TcpListener::bind(asked).await.map_err(|source| HarnessError::Bind {
+        let l = crate::transport::listen(asked).await.map_err(|source| HarnessError::Bind {
             server: c.name.clone(),
             what: "the LDAP port",
             addr: asked,
