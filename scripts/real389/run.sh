@@ -4,6 +4,7 @@
 #
 #   scripts/real389/run.sh [--out DIR] [--no-install] [--no-build] [--record]
 #                          [--stall-lag SECONDS] [--faults LIST]
+#   scripts/real389/run.sh --parity-only [CASES_DIR] [--no-build] [--record]
 #
 # It installs 389-ds-base when missing (Debian, --no-install-recommends), creates a supplier and
 # a consumer on 127.0.0.1 (their agreement reaches the consumer through a fault-proxy listener),
@@ -20,6 +21,9 @@
 #                    (default 20)
 #   --faults LIST    comma-separated subset of: healthy,firewall_reject,firewall_drop,stall,
 #                    consumer_stopped,wrong_password,no_rights,generation (default: all)
+#   --parity-only    no servers: the parity table of case folders taken before (default: the
+#                    fixtures, diagnosis/tests/fixtures/389-real); needs no root. With --record
+#                    it rewrites only the table of docs/real389.md
 #
 # Needs root (CI runs as root). Exit 0: every case got its expected verdict and every parity
 # row says yes; 1 otherwise, or when it cannot run, saying why.
@@ -33,6 +37,7 @@ NO_INSTALL=0
 BUILD=1
 RECORD=0
 STALL_LAG=20
+PARITY_ONLY=
 FAULTS=healthy,firewall_reject,firewall_drop,stall,consumer_stopped,wrong_password,no_rights,generation
 
 while [ $# -gt 0 ]; do
@@ -43,6 +48,11 @@ while [ $# -gt 0 ]; do
   --record) RECORD=1; shift ;;
   --stall-lag) STALL_LAG=${2:?--stall-lag needs seconds}; shift 2 ;;
   --faults) FAULTS=${2:?--faults needs a list}; shift 2 ;;
+  --parity-only)
+    PARITY_ONLY=$ROOT/diagnosis/tests/fixtures/389-real
+    if [ $# -gt 1 ] && [ "${2#--}" = "$2" ]; then PARITY_ONLY=$(realpath -m "$2"); shift; fi
+    shift
+    ;;
   -h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "real389: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -70,7 +80,7 @@ for f in ${FAULTS//,/ }; do
 done
 
 mkdir -p "$OUT"
-rm -rf "$OUT/cases" "$OUT/logs" "$OUT/emulated"
+rm -rf "$OUT/emulated"
 : >"$OUT/timings.tsv"
 FP_PID=
 CLEANED=0
@@ -116,6 +126,35 @@ flock -n 9 || die "another scripts/real389/run.sh holds $OUT/.lock"
 
 T_ALL=$(now_ms)
 
+# parity PYTHON_ARGS...: the table of OUT/parity.md; its exit code in parity_rc.
+parity() {
+  set +e
+  "$PY" "$LIB/parity.py" --table "$LIB/cases.tsv" --replharness "$REPLHARNESS" \
+    --library "$ROOT/scenarios/library" --work "$OUT/emulated" --json "$OUT/parity.json" \
+    --stall-lag "$STALL_LAG" "$@" >"$OUT/parity.md"
+  parity_rc=$?
+  set -e
+}
+
+if [ -n "$PARITY_ONLY" ]; then
+  [ -d "$PARITY_ONLY" ] || die "--parity-only: no folder $PARITY_ONLY"
+  if [ "$BUILD" = 1 ]; then
+    (cd "$ROOT" && cargo build --release --locked --bin replharness) >"$OUT/build.log" 2>&1 ||
+      die "cargo build of replharness failed (see $OUT/build.log)"
+  fi
+  REPLHARNESS=$ROOT/target/release/replharness
+  [ -x "$REPLHARNESS" ] || die "no replharness binary at $REPLHARNESS"
+  parity --cases "$PARITY_ONLY"
+  cat "$OUT/parity.md"
+  if [ "$RECORD" = 1 ]; then
+    "$PY" "$LIB/record.py" --root "$ROOT" --out "$OUT" --table-only
+  fi
+  [ "$parity_rc" = 0 ] || die "parity: see the table above ($OUT/parity.md)"
+  say "done: every case got its verdict and every row says yes"
+  exit 0
+fi
+
+rm -rf "$OUT/cases" "$OUT/logs"
 step install
 install_packages
 patch_defaults_inf
@@ -174,12 +213,7 @@ wait "$p2" || die "dsctl $CON remove failed (see $OUT/dsctl.log)"
 step_end
 
 step parity
-set +e
-"$PY" "$LIB/parity.py" --cases "$OUT/cases" --table "$LIB/cases.tsv" --replharness "$REPLHARNESS" \
-  --library "$ROOT/scenarios/library" --work "$OUT/emulated" --json "$OUT/parity.json" \
-  --stall-lag "$STALL_LAG" >"$OUT/parity.md"
-parity_rc=$?
-set -e
+parity --cases "$OUT/cases"
 step_end
 cat "$OUT/parity.md"
 

@@ -29,10 +29,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--version", required=True)
+    ap.add_argument("--version")
+    ap.add_argument("--table-only", action="store_true", help="only the parity table of docs/real389.md")
     a = ap.parse_args()
     root, out = Path(a.root), Path(a.out)
     today = datetime.date.today().isoformat()
+    doc = root / "docs/real389.md"
+    if a.table_only:
+        replace_block(doc, "parity", (out / "parity.md").read_text())
+        return
+    if not a.version:
+        ap.error("--version is needed (unless --table-only)")
 
     fixtures = root / "diagnosis/tests/fixtures/389-real"
     if fixtures.exists():
@@ -45,7 +52,6 @@ def main():
         "by hand (the agreement's encrypted password is left out of agreements.ldif). See\n"
         "docs/real389.md; diagnosis/tests/it/real389.rs asserts each one's verdict.\n")
 
-    doc = root / "docs/real389.md"
     replace_block(doc, "parity", (out / "parity.md").read_text())
     topology = (fixtures / "healthy/topology.toml").read_text()
     replace_block(doc, "topology", f"```toml\n{topology}```\n")
