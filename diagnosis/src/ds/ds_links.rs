@@ -3,10 +3,16 @@
 //! made (208 and the other "unable to connect" lines). A DS whose last word
 //! for a domain is a loss or a failure, and that is not stopped, is
 //! `ds.ds-to-rs-unreachable`; the loss that began it is its first evidence.
+//!
+//! Its first step follows what the DS's own lines say of its RS selection:
+//! 17 (refused), 212 (timed out) and 119 (an exception) name the RS of the
+//! final connection, 23 the RS ids that answered its first handshake, 208
+//! that none did; an RS's 54 naming the DS's id (another DS with the same
+//! server id is connected there) says what to fix.
 
 use std::collections::BTreeMap;
 
-use super::messages::Kind;
+use super::messages::{Kind, NoRs};
 use super::world::World;
 use crate::catalog;
 use crate::guidance::connectivity;
@@ -18,6 +24,8 @@ pub struct DsEvent {
     pub up: bool,
     /// The RS's accept (207), rather than the DS's own word.
     pub accept: bool,
+    /// Why it had no RS, when the DS's line says (and which RSs it names).
+    pub no_rs: Option<(NoRs, Vec<String>)>,
     pub evidence: Evidence,
 }
 
@@ -37,7 +45,11 @@ pub fn collect(w: &World) -> DsLinks {
                 Kind::AcceptedDs { ds, domain, .. } => (w.ds_name_of(ds), domain, true, true),
                 _ => continue,
             };
-            let ev = DsEvent { up, accept, evidence: e.evidence.clone() };
+            let no_rs = match &e.kind {
+                Kind::DsNoRs { why, rs, .. } => Some((why.clone(), rs.clone())),
+                _ => None,
+            };
+            let ev = DsEvent { up, accept, no_rs, evidence: e.evidence.clone() };
             at.entry((ds, domain.clone())).or_default().push((e.at, ev));
         }
     }
@@ -47,6 +59,52 @@ pub fn collect(w: &World) -> DsLinks {
             (k, v.into_iter().map(|(_, e)| e).collect())
         })
         .collect()
+}
+
+/// 54 lines of any RS naming the DS id of `name` for `domain`: another DS
+/// with the same server id holds the RS.
+fn duplicate_lines(w: &World, name: &str, domain: &str) -> Vec<(String, Evidence)> {
+    let own = w.logs.get(name).and_then(|l| l.own_ds_id()).or_else(|| w.srv(name).server_id);
+    let Some(own) = own else { return Vec::new() };
+    let mut out = Vec::new();
+    for l in w.logs.values() {
+        for e in &l.events {
+            if let Kind::DuplicateServerId { rs, id, domain: d } = &e.kind {
+                if *id == own && d == domain && out.len() < 2 {
+                    out.push((rs.clone(), e.evidence.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The first step for what the DS's lines say, if they say something
+/// more than "no RS".
+fn first_step(name: &str, domain: &str, id: &str, down: &[DsEvent], dup: &[(String, Evidence)]) -> Option<String> {
+    if let Some((rs, _)) = dup.first() {
+        return Some(format!(
+            "Give {name} a server id of its own: {rs} already has another directory server with server id {id} connected for \"{domain}\" and refuses this one (54). Two servers of one topology must never share an id"
+        ));
+    }
+    let (why, rs) = down.iter().rev().find_map(|e| e.no_rs.as_ref())?;
+    let rs_list = rs.join(", ");
+    Some(match why {
+        NoRs::Refused => format!(
+            "Nothing accepts connections at {rs_list} for {name} (connection refused): start the replication server there, or open its replication port to {name}"
+        ),
+        NoRs::TimedOut => format!(
+            "{name}'s connection to {rs_list} timed out: check the firewalls between them, and that the replication server answers"
+        ),
+        NoRs::Error(text) if text.contains("SSL") || text.contains("PKIX") => format!(
+            "The TLS handshake of {name} with {rs_list} fails ({text}): fix the certificate or the truststore"
+        ),
+        NoRs::Error(text) => format!("{name}'s connection to {rs_list} fails: {text}"),
+        NoRs::FinalFailed => format!(
+            "The replication servers with ids {rs_list} answered {name}'s first handshake for \"{domain}\", then its connection to the one it chose failed: the line before this one says why"
+        ),
+        NoRs::NoneAnswered => return None,
+    })
 }
 
 /// Connections that broke in their handshake (178), logged by the RS, for
@@ -81,8 +139,12 @@ pub fn verdicts(w: &World, links: &DsLinks, out: &mut Vec<Verdict>) {
             v.evidence.extend(down.last().map(|e| e.evidence.clone()));
         }
         v.evidence.extend(handshake_lines(w, name));
+        let dup = duplicate_lines(w, name, domain);
+        v.evidence.extend(dup.iter().map(|(_, e)| e.clone()));
         let s = w.srv(name);
-        v.guidance = vec![
+        let id = l.own_ds_id().unwrap_or_else(|| s.id());
+        v.guidance.extend(first_step(name, domain, &id, down, &dup));
+        v.guidance.extend([
             format!(
                 "Check that the replication server on {} started and listens on port {} ({}:{})",
                 s.shown(),
@@ -92,7 +154,7 @@ pub fn verdicts(w: &World, links: &DsLinks, out: &mut Vec<Verdict>) {
             ),
             format!("Check that no other process holds the port: ss -ltnp 'sport = :{}'", s.repl_port()),
             connectivity(&s.host(), &s.repl_port()),
-        ];
+        ]);
         out.push(v);
     }
 }

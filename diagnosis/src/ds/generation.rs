@@ -1,5 +1,6 @@
 //! `ds.generation-id-mismatch`: an RS reports that a peer or a DS holds
-//! another generation id for a domain (77, 146, 135, 96). A data problem:
+//! another generation id for a domain (77, and the peer's 79 carrying it;
+//! 146, 135, 136, 80, 81; 96 on the DS; 131 "Bad generation id"). A data problem:
 //! the guidance is to reinitialize, never to open a firewall. A later DS
 //! handshake with matching ids clears it.
 
@@ -27,6 +28,9 @@ pub fn verdicts(w: &World, out: &mut Vec<Verdict>) {
                     if *mismatch {
                         found.entry((name.clone(), domain.clone())).or_default().push((e.at, e.evidence.clone()));
                     }
+                }
+                Kind::DsStatus { ds, domain, status } if status == "Bad generation id" => {
+                    found.entry((w.ds_name_of(ds), domain.clone())).or_default().push((e.at, e.evidence.clone()));
                 }
                 Kind::GenerationMismatch { other, domain, from_ds, .. } => {
                     // The DS whose id differs is the target; between two RSs, the reporter.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
-use super::cause::{cause, link_attempt_lines};
+use super::cause::{cause, initiator_from_attempts, link_attempt_lines};
 use super::guidance::reinit;
 use super::messages::Kind;
 use super::world::World;
@@ -165,7 +165,9 @@ fn sides<'s>(
         (true, false) => Some((a, b)),
         (false, true) => Some((b, a)),
         (true, true) => {
-            let init = events.iter().find_map(|e| e.initiator.clone());
+            // Who opened it: an accept or connect line, else a handshake that
+            // broke (179 and 145 tell the initiating side).
+            let init = events.iter().find_map(|e| e.initiator.clone()).or_else(|| initiator_from_attempts(w, a, b));
             let logged = losses.first().map(|e| e.side.clone());
             let rank = |from: &str, to: &str| {
                 let found = cause(w, from, to, &w.srv(to), true, true);

@@ -24,29 +24,59 @@ pub enum Kind {
     AcceptedDs { rs: String, ds: String, domain: String },
     /// 62: the DS connected; 96 when `mismatch`.
     DsConnected { ds: String, rs: String, domain: String, mismatch: bool },
-    /// 208, 17, 212, 119, 23: the DS could not connect.
-    DsNoRs { ds: String, domain: String },
+    /// 208, 23, 17, 212, 119: the DS could not connect; `rs` names the
+    /// replication servers the line names (URLs for 17, 212 and 119, the
+    /// server ids of those that answered its first handshake for 23).
+    DsNoRs { ds: String, domain: String, rs: Vec<String>, why: NoRs },
     /// 181 or 53 about an RS peer (`rs` empty when the line does not say).
     RsLinkLost { rs: String, peer: String, domain: String, addr: String },
     /// A DS-RS link ended: 211 and 53 on the RS, 180, 97 and 63 on the DS
     /// (`on_ds`); `rs` is empty when the line does not say.
     DsLinkLost { ds: String, rs: String, domain: String, on_ds: bool },
     /// 178 (a DS), 179 (an RS): a connection from `initiator` broke during
-    /// its handshake, logged by the accepting RS `acceptor`.
-    HandshakeAborted { initiator: String, acceptor: String, from_ds: bool },
+    /// its handshake. Logged by the accepting RS (`by_initiator` false: both
+    /// are server ids) or, for 179, by the initiating RS itself
+    /// (`by_initiator`: `initiator` is its own id, `acceptor` the address it
+    /// dialled).
+    HandshakeAborted { initiator: String, acceptor: String, from_ds: bool, by_initiator: bool },
     /// 300, 86: a connection to the replication port closed before it spoke
-    /// replication; `from` is its address where the line names one.
+    /// replication; `from` is its address where the line names one (300).
     BadConnection { from: String },
-    /// 77, 146, 135 and the "not sending update" twins: generation ids differ.
+    /// 145: the accepting RS could not take its domain lock for `peer`'s
+    /// connection (a simultaneous cross connection).
+    CrossConnectTimeout { rs: String, peer: String, domain: String, addr: String },
+    /// 157: a message of the wrong type in a handshake.
+    BadMessageType { received: String, required: String },
+    /// 54: two DSs with the same server id connected to one RS (`rs` is its
+    /// monitor name, `Replication Server PORT ID`).
+    DuplicateServerId { rs: String, id: String, domain: String },
+    /// 131: the RS saw a DS change its status (`Bad generation id`, `Full update` …).
+    DsStatus { ds: String, domain: String, status: String },
+    /// 77, 79, 146, 135, 136, 80, 81: generation ids differ.
     GenerationMismatch { reporter: String, other: String, domain: String, from_ds: bool },
     /// 6: the RS could not bind its port.
     CannotBind { port: String },
-    /// 105: a TLS handshake from `from` (an address) failed; `error` says why.
+    /// 105: a TLS handshake from `from` (an address) failed; `error` is JSSE's text.
     TlsFailed { from: String, error: String },
-    /// CORE 135.
+    /// CORE 134, 135, and the alert notice 139 that carries 135.
     Started,
-    /// CORE 141 or 203.
+    /// CORE 141, 203, and the alert notice 139 that carries 141.
     Stopping,
+}
+
+/// Why a DS had no RS, as its line says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoRs {
+    /// 208: no RS answered its first handshake.
+    NoneAnswered,
+    /// 23: the RSs named answered, the final connection failed.
+    FinalFailed,
+    /// 17: connection refused (`ConnectException`).
+    Refused,
+    /// 212: the connection timed out.
+    TimedOut,
+    /// 119: another exception, as the line prints it.
+    Error(String),
 }
 
 /// Makes a [`Kind`] of a template's captures (`None`: not this message after all).
@@ -78,19 +108,21 @@ pub const MESSAGES: &[(&str, Read)] = &[
         Some(Kind::DsConnected { ds: id(v[0]), rs: id(v[1]), domain: v[2].to_owned(), mismatch: false })
     }),
     ("Directory server DS(%s) was unable to connect to any replication servers for domain \"%s\"", |v| {
-        Some(Kind::DsNoRs { ds: id(v[0]), domain: v[1].to_owned() })
+        Some(Kind::DsNoRs { ds: id(v[0]), domain: v[1].to_owned(), rs: Vec::new(), why: NoRs::NoneAnswered })
     }),
-    ("Directory server DS(%s) was unable to connect to any of the following replication servers for domain \"%s\"%s", |v| {
-        Some(Kind::DsNoRs { ds: id(v[0]), domain: v[1].to_owned() })
+    ("Directory server DS(%s) was unable to connect to any of the following replication servers for domain \"%s\": %s", |v| {
+        let rs = v[2].split(',').map(id).filter(|x| !x.is_empty()).collect();
+        Some(Kind::DsNoRs { ds: id(v[0]), domain: v[1].to_owned(), rs, why: NoRs::FinalFailed })
     }),
-    ("Directory server DS(%s) was unable to connect to replication server %s for domain \"%s\"%s", |v| {
-        Some(Kind::DsNoRs { ds: id(v[0]), domain: v[2].to_owned() })
+    ("Directory server DS(%s) was unable to connect to replication server %s for domain \"%s\". Please check that there is a replication server listening at this address", |v| {
+        Some(Kind::DsNoRs { ds: id(v[0]), domain: v[2].to_owned(), rs: vec![id(v[1])], why: NoRs::Refused })
     }),
     ("Directory server DS(%s) timed out while connecting to replication server %s for domain \"%s\"", |v| {
-        Some(Kind::DsNoRs { ds: id(v[0]), domain: v[2].to_owned() })
+        Some(Kind::DsNoRs { ds: id(v[0]), domain: v[2].to_owned(), rs: vec![id(v[1])], why: NoRs::TimedOut })
     }),
-    ("Directory server DS(%s) encountered an unexpected error while connecting to replication server %s for domain \"%s\"%s", |v| {
-        Some(Kind::DsNoRs { ds: id(v[0]), domain: v[2].to_owned() })
+    ("Directory server DS(%s) encountered an unexpected error while connecting to replication server %s for domain \"%s\": %s", |v| {
+        let why = NoRs::Error(v[3].trim().to_owned());
+        Some(Kind::DsNoRs { ds: id(v[0]), domain: v[2].to_owned(), rs: vec![id(v[1])], why })
     }),
     ("The connection from this replication server RS(%s) to replication server RS(%s) at %s for domain \"%s\" has failed", |v| {
         Some(Kind::RsLinkLost { rs: id(v[0]), peer: id(v[1]), domain: v[3].to_owned(), addr: id(v[2]) })
@@ -98,7 +130,9 @@ pub const MESSAGES: &[(&str, Read)] = &[
     ("The connection from this replication server RS(%s) to directory server DS(%s) at %s for domain \"%s\" has failed", |v| {
         Some(Kind::DsLinkLost { ds: id(v[1]), rs: id(v[0]), domain: v[3].to_owned(), on_ds: false })
     }),
+    // 53: 3.0 on, with the exception's one-line trace; 2.x names the handler only.
     ("Exception when reading messages from %s: %s", |v| reader_exception(v[0])),
+    ("Exception when reading messages from %s", |v| reader_exception(v[0])),
     // 180: the template ends in prose; until issue 9 it ended in "%s%s" and never matched.
     ("Directory server DS(%s) encountered an error while receiving changes for domain \"%s\" from replication server RS(%s) at %s. The connection will be closed, and this directory server will now try to connect to another replication server", |v| {
         Some(Kind::DsLinkLost { ds: id(v[0]), rs: id(v[2]), domain: v[1].to_owned(), on_ds: true })
@@ -110,10 +144,26 @@ pub const MESSAGES: &[(&str, Read)] = &[
         Some(Kind::DsLinkLost { ds: id(v[2]), rs: id(v[0]), domain: v[3].to_owned(), on_ds: true })
     }),
     ("Directory server %s was attempting to connect to replication server %s but has disconnected in handshake phase", |v| {
-        Some(Kind::HandshakeAborted { initiator: bare_id(v[0]), acceptor: bare_id(v[1]), from_ds: true })
+        Some(Kind::HandshakeAborted { initiator: bare_id(v[0]), acceptor: bare_id(v[1]), from_ds: true, by_initiator: false })
     }),
+    // The initiator writes (its own id, the peer's address); the acceptor (the peer's id, its own).
     ("Replication server %s was attempting to connect to replication server %s but has disconnected in handshake phase", |v| {
-        Some(Kind::HandshakeAborted { initiator: bare_id(v[0]), acceptor: bare_id(v[1]), from_ds: false })
+        let by_initiator = is_address(v[1]);
+        let acceptor = if by_initiator { id(v[1]) } else { bare_id(v[1]) };
+        Some(Kind::HandshakeAborted { initiator: bare_id(v[0]), acceptor, from_ds: false, by_initiator })
+    }),
+    ("Timed out while trying to acquire the domain lock for domain \"%s\". The connection attempt from replication server RS(%s) at %s to this replication server RS(%s) will be aborted. %s", |v| {
+        Some(Kind::CrossConnectTimeout { rs: id(v[3]), peer: id(v[1]), domain: v[0].to_owned(), addr: id(v[2]) })
+    }),
+    ("Replication protocol error. Bad message type. %s received, %s required", |v| {
+        Some(Kind::BadMessageType { received: id(v[0]), required: id(v[1]) })
+    }),
+    ("In Replication server %s: servers %s and %s have the same ServerId : %s", |v| {
+        let domain = v[2].split('"').nth(1).unwrap_or_default().to_owned();
+        Some(Kind::DuplicateServerId { rs: id(v[0]), id: id(v[3]), domain })
+    }),
+    ("Directory server DS(%s) for domain \"%s\" has changed its status to %s", |v| {
+        Some(Kind::DsStatus { ds: id(v[0]), domain: v[1].to_owned(), status: id(v[2]) })
     }),
     ("New replication connection from %s started with unexpected message %s and is being closed", |v| {
         Some(Kind::BadConnection { from: id(v[0]) })
@@ -141,19 +191,35 @@ pub const MESSAGES: &[(&str, Read)] = &[
     ("Replication server RS(%s) not sending update %s for domain \"%s\" to replication server RS(%s) at %s because its generation ID %s", |v| {
         Some(Kind::GenerationMismatch { reporter: id(v[0]), other: id(v[3]), domain: v[2].to_owned(), from_ds: false })
     }),
+    // 79: the peer's ErrorMsg, whose text is its own 77.
+    ("The following error has been received : %s", |v| match classify(v[0]) {
+        Some(k @ Kind::GenerationMismatch { .. }) => Some(k),
+        _ => None,
+    }),
     ("Replication server accepted a connection from %s to local address %s but the SSL handshake failed. %sThe error was: %s", |v| {
         Some(Kind::TlsFailed { from: id(v[0]), error: v[3].trim().to_owned() })
     }),
     ("Replication Server failed to start : could not bind to the listen port : %s. Error : %s", |v| {
         Some(Kind::CannotBind { port: id(v[0]) })
     }),
+    ("%s (build %s, revision number %s) starting up", |_| Some(Kind::Started)),
+    ("%s (build %s, R%s) starting up", |_| Some(Kind::Started)),
     ("The Directory Server has started successfully", |_| Some(Kind::Started)),
+    // 139 carrying 135 or 141 (2.x puts two spaces before the carried text).
+    ("The Directory Server has sent an alert notification generated by class %s (alert type %s, alert ID %s): %s", |v| {
+        match v[1].trim() {
+            "org.opends.server.DirectoryServerStarted" => Some(Kind::Started),
+            "org.opends.server.DirectoryServerShutdown" => Some(Kind::Stopping),
+            _ => None,
+        }
+    }),
     ("The Directory Server has started the shutdown process. %s", |_| Some(Kind::Stopping)),
     ("The Directory Server is now stopped", |_| Some(Kind::Stopping)),
 ];
 
-/// 53 names the handler: `Replication server RS(x) for domain "d" at ADDR`
-/// or `Directory server DS(x) for domain "d" at ADDR`.
+/// 53 names the handler by its `toString()`: `Replication server RS(x) for
+/// domain "d"` or `Replica DS(x) for domain "d"` (the harness before issue 12
+/// added ` at ADDR` and wrote `Directory server DS(x)`: still read).
 fn reader_exception(who: &str) -> Option<Kind> {
     let domain = who.split('"').nth(1).unwrap_or_default().to_owned();
     let addr = who.rsplit_once("\" at ").map_or("", |(_, a)| a.trim());
@@ -164,6 +230,13 @@ fn reader_exception(who: &str) -> Option<Kind> {
     let at = who.find("DS(")?;
     let ds = server_id(&who[at..]).unwrap_or_default().to_owned();
     Some(Kind::DsLinkLost { ds, rs: String::new(), domain, on_ds: false })
+}
+
+/// `host/1.2.3.4:8989`, `1.2.3.4:8989`, `[::1]:8989`: an address, not a server id.
+fn is_address(s: &str) -> bool {
+    let s = s.trim();
+    s.contains('/')
+        || s.rsplit_once(':').is_some_and(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `1234`, or `RS(1234)` / `DS(ds-1)` where a writer wrapped the id.
@@ -177,7 +250,15 @@ fn bare_id(s: &str) -> String {
 
 /// Every message of interest starts with one of these: most lines of a busy
 /// log are dismissed here, before any template is tried.
-const STARTS: &[&str] = &["Replication ", "The ", "Directory ", "Exception when reading", "New replication connection"];
+const STARTS: &[&str] = &[
+    "Replication ",
+    "The ",
+    "Directory ",
+    "Exception when reading",
+    "New replication connection",
+    "Timed out while trying to acquire the domain lock",
+    "In Replication server ",
+];
 
 /// After `Replication server RS(x) ` or `Directory server DS(x) `, what a
 /// template can go on with (the status and monitoring notices of a busy log
@@ -194,20 +275,28 @@ const AFTER_ID: &[&str] = &[
     "at ",
     "ignoring update",
     "not sending update",
+    "for domain",
 ];
 
 /// Worth trying the templates at all? (A unit test checks every template passes.)
 fn may_match(msg: &str) -> bool {
     if !STARTS.iter().any(|p| msg.starts_with(p)) {
-        return false;
+        // 134 begins with the product's name.
+        return msg.ends_with(") starting up") && msg.contains(" (build ");
     }
     if let Some(core) = msg.strip_prefix("The Directory Server ") {
-        // Alert notices (139) and the like are frequent: only these three are read.
+        // Alert notices (139) are frequent: only the start and shutdown ones are read.
         return ["has started successfully", "has started the shutdown process", "is now stopped"]
             .iter()
-            .any(|p| core.starts_with(p));
+            .any(|p| core.starts_with(p))
+            || core.starts_with(
+                "has sent an alert notification generated by class org.opends.server.core.DirectoryServer (alert type org.opends.server.DirectoryServerS",
+            );
     }
-    if msg.starts_with("The ") && !msg.starts_with("The connection from this replication server") {
+    if msg.starts_with("The ")
+        && !msg.starts_with("The connection from this replication server")
+        && !msg.starts_with("The following error has been received : ")
+    {
         return false;
     }
     if msg.starts_with("Replication server RS(") || msg.starts_with("Directory server DS(") {
@@ -230,8 +319,20 @@ mod tests {
     use super::*;
 
     /// The template with every placeholder filled (53's first one names a handler).
+    /// The template with every placeholder filled (53's first one names a
+    /// handler, 79 carries a 77, 139 a start).
     fn filled(template: &str) -> String {
-        template.replacen("from %s:", "from Replication server RS(x1) for domain \"x1\" at x1:", 1).replace("%s", "x1")
+        let t77 = MESSAGES
+            .iter()
+            .map(|(t, _)| *t)
+            .find(|t| t.starts_with("Replication server RS(%s) at %s presented"))
+            .expect("77");
+        template
+            .replacen("from %s", "from Replication server RS(x1) for domain \"x1\"", 1)
+            .replacen("received : %s", &format!("received : {t77}"), 1)
+            .replacen("(alert type %s", "(alert type org.opends.server.DirectoryServerStarted", 1)
+            .replacen("generated by class %s", "generated by class org.opends.server.core.DirectoryServer", 1)
+            .replace("%s", "x1")
     }
 
     #[test]
@@ -323,10 +424,24 @@ mod tests {
     }
 
     #[test]
+    fn a_status_change_is_read() {
+        let msg =
+            "Directory server DS(ds-1) for domain \"dc=example,dc=com\" has changed its status to Bad generation id";
+        assert_eq!(
+            classify(msg),
+            Some(Kind::DsStatus {
+                ds: "ds-1".into(),
+                domain: "dc=example,dc=com".into(),
+                status: "Bad generation id".into()
+            })
+        );
+    }
+
+    #[test]
     fn busy_log_notices_are_dismissed() {
         for msg in [
-            "Directory server DS(ds-1) for domain \"dc=example,dc=com\" has changed its status to NORMAL_STATUS",
             "The database backend userRoot containing 200002 entries has started",
+            "The Directory Server has sent an alert notification generated by class org.opends.server.replication.plugin.LDAPReplicationDomain (alert type org.opends.server.replication.UnresolvedConflict, alert ID org.opends.messages.replication-1): x",
             "Replication server RS(1) is monitoring",
         ] {
             assert_eq!(classify(msg), None, "{msg}");

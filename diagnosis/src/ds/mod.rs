@@ -12,6 +12,7 @@
 //! - [`world`]: what the rules know of every server (names, ids, probes).
 //! - [`links`]: RS-RS links: flapping, unreachable peers.
 //! - [`cause`]: why a peer is unreachable, from probes and the other side's lines.
+//! - [`tls`]: what a 105's JSSE text says went wrong, and on which side.
 //! - [`ds_links`]: DS-RS connections: a DS without its RS.
 //! - [`ports`]: an RS that cannot bind, an admin port blocked.
 //! - [`generation`]: generation-id mismatches.
@@ -28,6 +29,7 @@ pub mod log;
 pub mod messages;
 pub mod ports;
 pub mod server_log;
+pub mod tls;
 pub mod world;
 
 use time::Duration;

@@ -186,7 +186,13 @@ fn a_never_connected_link_is_told_from_the_side_whose_probes_explain_most() {
 
 #[test]
 fn without_probes_the_accepting_sides_105_lines_tell_a_tls_failure() {
+    // ds-2's certificate expired (JSSE's texts, Java 11): ds-1's trust manager
+    // refuses it (ranked first: it says what to fix), ds-2 hears ds-1's alert.
     let v = unreachable_cause("ds/cause-tls-from-logs", "tls-handshake");
-    assert_eq!(v.guidance[0], step_with(&v, &["certificate expired on 2026-10-18", "-showcerts"]));
+    assert_eq!(
+        v.guidance[0],
+        step_with(&v, &["ds-1 refuses the certificate ds-2 presents: it is expired or not yet valid", "-showcerts"])
+    );
+    assert!(v.evidence.iter().any(|e| e.text.contains("validity check failed")), "{:#?}", v.evidence);
     assert!(v.evidence.iter().any(|e| e.text.contains("msgID=105")), "{:#?}", v.evidence);
 }
