@@ -26,6 +26,33 @@ pub const MAX_MS: u64 = 24 * 60 * 60 * 1000;
 /// The longest duration in microseconds (the slicer's `delay`): 24 hours.
 pub const MAX_US: u64 = MAX_MS * 1000;
 
+/// The least a proxy's `buffer_bytes` may be: 1 KiB.
+pub const MIN_BUFFER: u64 = 1 << 10;
+/// The most a proxy's `buffer_bytes` may be: 1 GiB (per direction of each connection).
+pub const MAX_BUFFER: u64 = 1 << 30;
+
+/// Checks a proxy's `buffer_bytes`: a whole number of bytes from
+/// [`MIN_BUFFER`] to [`MAX_BUFFER`].
+pub fn check_buffer(v: &Value) -> Result<usize, FieldError> {
+    let field = "buffer_bytes";
+    let Some(n) = v.as_u64() else {
+        return Err(match v.as_i64() {
+            Some(_) => FieldError::Negative { field: field.into(), value: v.to_string() },
+            None => wrong(field, "a whole number of bytes", v),
+        });
+    };
+    if n > MAX_BUFFER {
+        return Err(FieldError::TooLarge { field: field.into(), value: n.to_string(), max: MAX_BUFFER, what: "1 GiB" });
+    }
+    if n < MIN_BUFFER {
+        return Err(FieldError::invalid(
+            field,
+            format!("{n} is below {MIN_BUFFER} (1 KiB): a connection must hold a chunk"),
+        ));
+    }
+    usize::try_from(n).map_err(|_| wrong(field, "a number of bytes this machine can hold", v))
+}
+
 /// What a field holds, and so its bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bound {

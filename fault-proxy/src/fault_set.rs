@@ -119,9 +119,24 @@ pub struct FaultSet {
     pub enabled: bool,
     pub seed: u64,
     pub entries: Vec<Arc<Entry>>,
+    /// The most bytes one direction of a connection holds while faults
+    /// delay them (the proxy's `buffer_bytes`; 0: [`DEFAULT_BUFFER`]).
+    pub buffer: usize,
 }
 
+/// `buffer_bytes` when a proxy does not say: 1 MiB per direction.
+pub const DEFAULT_BUFFER: usize = 1 << 20;
+
 impl FaultSet {
+    /// The held-bytes budget of one direction.
+    pub fn budget(&self) -> usize {
+        if self.buffer == 0 {
+            DEFAULT_BUFFER
+        } else {
+            self.buffer
+        }
+    }
+
     pub fn listen_mode(&self, now: Instant) -> ListenMode {
         if !self.enabled {
             return ListenMode::Refuse;
@@ -225,6 +240,7 @@ mod tests {
             generation: 1,
             enabled: true,
             seed: 7,
+            buffer: 0,
             entries: toxics
                 .iter()
                 .map(|t| Arc::new(Entry::new(Toxic::from_json(t).expect("toxic"), 1).expect("valid")))

@@ -3,7 +3,7 @@
 //! listener ([`crate::listener`]).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use crate::conn::ConnEnv;
 use crate::error::ProxyError;
-use crate::fault_set::{Entry, FaultSet};
+use crate::fault_set::{Entry, FaultSet, DEFAULT_BUFFER};
 use crate::fds::Admission;
 use crate::io::PipePool;
 use crate::listener::{self, Listener};
@@ -49,6 +49,8 @@ pub(crate) struct ProxyInner {
     pub settings: Mutex<Settings>,
     toxics: Mutex<Vec<Arc<Entry>>>,
     next_version: AtomicU64,
+    /// `buffer_bytes`: the held-bytes budget of one direction.
+    buffer: AtomicUsize,
     faults: watch::Sender<Arc<FaultSet>>,
     generation: AtomicU64,
     /// The last fault generation the listener has put in force.
@@ -73,7 +75,9 @@ impl ProxyInner {
             settings: Mutex::new(Settings { listen: listen.to_owned(), upstream: upstream.to_owned(), enabled: false }),
             toxics: Mutex::new(Vec::new()),
             next_version: AtomicU64::new(1),
+            buffer: AtomicUsize::new(DEFAULT_BUFFER),
             faults: watch::channel(Arc::new(FaultSet {
+                buffer: DEFAULT_BUFFER,
                 generation: 0,
                 enabled: true,
                 seed: shared.seed,
@@ -123,7 +127,19 @@ impl ProxyInner {
     fn publish(&self) {
         let entries = lock(&self.toxics).clone();
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        self.faults.send_replace(Arc::new(FaultSet { generation, enabled: true, seed: self.seed, entries }));
+        let buffer = self.buffer.load(Ordering::SeqCst);
+        self.faults.send_replace(Arc::new(FaultSet { generation, enabled: true, seed: self.seed, entries, buffer }));
+    }
+
+    pub fn buffer(&self) -> usize {
+        self.buffer.load(Ordering::SeqCst)
+    }
+
+    /// Sets `buffer_bytes`; live connections follow at their next chunk.
+    pub fn set_buffer(&self, bytes: usize) {
+        if self.buffer.swap(bytes, Ordering::SeqCst) != bytes {
+            self.publish();
+        }
     }
 
     /// Waits (at most [`SETTLE_WAIT`]) until the listener has put the latest

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::bounds::check_buffer;
 use crate::error::ProxyError;
+use crate::fault_set::DEFAULT_BUFFER;
 use crate::fds::Admission;
 use crate::proxy::{ProxyInner, Shared};
 use crate::stats::{ConnView, Counters};
@@ -41,11 +43,21 @@ pub struct ProxySpec {
     pub upstream: String,
     pub enabled: bool,
     pub toxics: Option<Vec<Toxic>>,
+    /// The most bytes one direction of a connection holds while faults
+    /// delay them ([`DEFAULT_BUFFER`], 1 MiB, unless given).
+    pub buffer_bytes: usize,
 }
 
 impl ProxySpec {
     pub fn new(name: &str, listen: &str, upstream: &str) -> Self {
-        Self { name: name.into(), listen: listen.into(), upstream: upstream.into(), enabled: true, toxics: None }
+        Self {
+            name: name.into(),
+            listen: listen.into(),
+            upstream: upstream.into(),
+            enabled: true,
+            toxics: None,
+            buffer_bytes: DEFAULT_BUFFER,
+        }
     }
 
     /// Reads what a client sent; unknown keys are ignored.
@@ -66,7 +78,11 @@ impl ProxySpec {
             Some(Value::Array(list)) => Some(list.iter().map(Toxic::from_json).collect::<Result<Vec<_>, _>>()?),
             Some(_) => return Err(ProxyError::BadRequest("bad request body: toxics must be an array".into())),
         };
-        Ok(ProxySpec { name, listen, upstream, enabled, toxics })
+        let buffer_bytes = match obj.get("buffer_bytes") {
+            None | Some(Value::Null) => DEFAULT_BUFFER,
+            Some(v) => check_buffer(v)?,
+        };
+        Ok(ProxySpec { name, listen, upstream, enabled, toxics, buffer_bytes })
     }
 }
 
@@ -132,7 +148,13 @@ impl Proxy {
         self.0.counters()
     }
 
-    /// Toxiproxy's JSON view: `{name, listen, upstream, enabled, toxics}`.
+    /// The held-bytes budget of one direction of each connection (`buffer_bytes`).
+    pub fn buffer_bytes(&self) -> usize {
+        self.0.buffer()
+    }
+
+    /// Toxiproxy's JSON view: `{name, listen, upstream, enabled, toxics}`,
+    /// and `buffer_bytes`.
     pub fn to_json(&self) -> Value {
         json!({
             "name": self.0.name,
@@ -140,6 +162,7 @@ impl Proxy {
             "upstream": self.0.upstream(),
             "enabled": self.0.enabled(),
             "toxics": self.0.toxic_list().iter().map(Toxic::to_json).collect::<Vec<_>>(),
+            "buffer_bytes": self.0.buffer(),
         })
     }
 
@@ -194,6 +217,7 @@ impl ProxyServer {
         }
         let o = &self.options;
         let inner = ProxyInner::new(&spec.name, &spec.listen, &spec.upstream, &self.shared);
+        inner.set_buffer(spec.buffer_bytes);
         for t in spec.toxics.iter().flatten() {
             inner.add_toxic(t.clone())?;
         }
@@ -237,7 +261,14 @@ impl ProxyServer {
             Some(Value::Bool(b)) => *b,
             Some(_) => return Err(ProxyError::BadRequest("bad request body: enabled must be true or false".into())),
         };
+        let buffer = match obj.get("buffer_bytes") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(check_buffer(v)?),
+        };
         let inner = &proxy.0;
+        if let Some(b) = buffer {
+            inner.set_buffer(b);
+        }
         let (new_listen, new_upstream) = (text("listen"), text("upstream"));
         let listen_changed = new_listen.as_ref().is_some_and(|l| *l != inner.listen());
         let upstream_changed = new_upstream.as_ref().is_some_and(|u| *u != inner.upstream());
@@ -276,6 +307,7 @@ impl ProxyServer {
                     let same = existing.upstream() == spec.upstream
                         && (existing.0.listen() == spec.listen || spec.listen.ends_with(":0"));
                     if same {
+                        existing.0.set_buffer(spec.buffer_bytes);
                         if let Some(toxics) = &spec.toxics {
                             existing.0.clear_toxics();
                             for t in toxics {

@@ -50,6 +50,8 @@ pub struct ConnStats {
     pub started: std::time::Instant,
     /// Bytes written on, per direction (upstream, downstream).
     pub bytes: [AtomicU64; 2],
+    /// Bytes held now while faults delay them, per direction.
+    pub held: [AtomicU64; 2],
     pub faults_hit: Mutex<BTreeSet<String>>,
 }
 
@@ -62,6 +64,9 @@ pub struct ConnView {
     pub age_ms: u64,
     pub bytes_upstream: u64,
     pub bytes_downstream: u64,
+    /// Bytes held now while faults delay them (at most the proxy's `buffer_bytes` each).
+    pub held_upstream: u64,
+    pub held_downstream: u64,
     pub faults_hit: Vec<String>,
 }
 
@@ -73,6 +78,7 @@ impl ConnStats {
             upstream,
             started: std::time::Instant::now(),
             bytes: [AtomicU64::new(0), AtomicU64::new(0)],
+            held: [AtomicU64::new(0), AtomicU64::new(0)],
             faults_hit: Mutex::new(BTreeSet::new()),
         }
     }
@@ -85,6 +91,8 @@ impl ConnStats {
             age_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
             bytes_upstream: self.bytes[0].load(Ordering::Relaxed),
             bytes_downstream: self.bytes[1].load(Ordering::Relaxed),
+            held_upstream: self.held[0].load(Ordering::Relaxed),
+            held_downstream: self.held[1].load(Ordering::Relaxed),
             faults_hit: lock(&self.faults_hit).iter().cloned().collect(),
         }
     }
@@ -212,6 +220,11 @@ impl ConnCtx {
     pub fn count(&self, dir: Direction, received: usize, sent: usize) {
         self.received(dir, received);
         self.sent(dir, sent);
+    }
+
+    /// The bytes a direction holds now.
+    pub fn held(&self, dir: Direction, n: usize) {
+        self.stats.held[dir as usize].store(n as u64, Ordering::Relaxed);
     }
 
     pub fn received(&self, dir: Direction, n: usize) {

@@ -3,17 +3,24 @@
 //!
 //! The faults are looked at again at every chunk, so changes reach live
 //! connections at the next chunk. With no fault on the direction, bytes take
-//! the zero-copy path ([`splice`]). Latency is measured from each chunk's
-//! arrival: reading goes on while earlier chunks wait, so pipelined chunks are
-//! not delayed one after another. Memory is bounded: at most
-//! [`state::MAX_PENDING`] bytes wait in a direction; past that the pump stops reading
-//! and backpressure holds the sender.
+//! the zero-copy path ([`splice`]). Otherwise they are read into the
+//! direction's [`held`] buffer, each chunk stamped with when it is due, and
+//! written out of it when due, as the slicer and the bandwidth limit let
+//! them ([`write::Pace`]).
+//!
+//! Reading and writing wait side by side: a chunk's latency counts from its
+//! arrival, so reading goes on while earlier chunks wait, and a destination
+//! that is slow to take bytes holds up neither reading nor the clock.
+//! Memory is bounded: at most the proxy's `buffer_bytes` (1 MiB by default)
+//! wait in a direction; past that the pump stops reading and backpressure
+//! holds the sender. Nothing is ever dropped for want of room.
 //!
 //! A [`Pump`] is the direction's state; each turn of [`Pump::run`] looks at
 //! the faults, settles the bookkeeping ([`state`]), then either takes a
 //! zero-copy round or waits for the next event of the copying path
 //! ([`Event`]) and handles it.
 
+mod held;
 mod splice;
 mod state;
 mod write;
@@ -22,7 +29,6 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -30,16 +36,22 @@ use tokio_util::sync::CancellationToken;
 
 use crate::draw::Rng;
 use crate::fault_set::{sleep_until_opt, until_change, Active, FaultSet};
-use crate::io::{self as sio, PipePool};
+use crate::io::PipePool;
 use crate::stats::ConnCtx;
 use crate::toxic::Direction;
+use held::Held;
 use splice::{Step, ZeroCopy};
-use state::{Allowance, Queue, Timeout, TimeoutClock};
-use write::{due_at, Bucket, Ends};
+use state::{Allowance, Timeout, TimeoutClock};
+use write::{due_at, Ends, Pace};
 
-const CHUNK: usize = 256 * 1024;
 /// How late a due chunk may be before writing goes ahead of reading.
 const OVERDUE_SLACK: Duration = Duration::from_millis(1);
+/// Bytes written in one turn at most before reading gets its look again.
+const WRITE_TURN: usize = 1 << 20;
+/// An empty held buffer up to this size stays allocated while faults are on.
+const KEEP_IDLE: usize = 64 * 1024;
+/// A `timeout` toxic's bytes are read into this much scratch and dropped.
+const DISCARD: usize = 16 * 1024;
 
 /// How a direction ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +75,9 @@ enum Event {
     FaultsGone,
     ScheduleTurned,
     TimedOut,
-    Read(io::Result<Option<usize>>),
+    Readable(io::Result<()>),
+    Writable(io::Result<()>),
+    /// A chunk fell due, or the pace lets the next piece go.
     Due,
 }
 
@@ -71,18 +85,15 @@ enum Event {
 pub(crate) struct Pump<'a> {
     ends: Ends<'a>,
     faults: watch::Receiver<Arc<FaultSet>>,
-    queue: Queue,
+    held: Held,
     allowance: Allowance,
     timeout: TimeoutClock,
-    /// `limit_data` reached: close once the queue is written.
+    /// `limit_data` reached: close once the held bytes are written.
     close_after_flush: bool,
     eof: bool,
     rng: Rng,
-    bucket: Bucket,
+    pace: Pace,
     zero_copy: ZeroCopy<'a>,
-    /// Chunks are split off one arena (allocated when first read into),
-    /// reused once every chunk cut from it has been written.
-    arena: BytesMut,
 }
 
 impl<'a> Pump<'a> {
@@ -98,15 +109,14 @@ impl<'a> Pump<'a> {
         Pump {
             ends: Ends { ctx, dir, src, dst, stop },
             faults,
-            queue: Queue::new(),
+            held: Held::new(),
             allowance: Allowance::default(),
             timeout: TimeoutClock::default(),
             close_after_flush: false,
             eof: false,
             rng: Rng::new(ctx.seed, ctx.stats.id, dir),
-            bucket: Bucket::new(),
+            pace: Pace::new(),
             zero_copy: ZeroCopy::new(pipes),
-            arena: BytesMut::new(),
         }
     }
 
@@ -130,11 +140,16 @@ impl<'a> Pump<'a> {
             Ok(at) => at,
             Err(end) => return Some(end),
         };
-        if self.eof && self.queue.is_empty() && !act.stop_writing {
+        if self.eof && self.held.is_empty() && !act.stop_writing {
             return Some(if self.ends.close(act.slow_close).await { End::Closed } else { End::Cancelled });
         }
+        // An empty buffer is kept while faults are on (unless it grew
+        // large), so a paced stream does not allocate at every chunk.
+        if act.is_clear() || self.held.capacity() > KEEP_IDLE {
+            self.held.release_if_empty();
+        }
         // Nothing touches this direction: move bytes without copying them.
-        if act.is_clear() && self.queue.is_empty() && !self.eof && self.zero_copy.ready(now) {
+        if act.is_clear() && self.held.is_empty() && !self.eof && self.zero_copy.ready(now) {
             return match self.zero_copy.round(self.ends, &mut self.faults, &set, now).await {
                 Step::Again => None,
                 Step::Eof => {
@@ -145,7 +160,7 @@ impl<'a> Pump<'a> {
             };
         }
         let event = self.next_event(&set, &act, now, timeout_at).await;
-        self.handle(event, &act).await
+        self.handle(event, &set, &act).await
     }
 
     /// Settles the bookkeeping with the faults in force: `Err` when the
@@ -160,20 +175,41 @@ impl<'a> Pump<'a> {
             Timeout::Off => None,
         };
         self.allowance.follow(act.limit_data.as_ref());
-        if self.queue.is_empty() && self.close_after_flush {
+        if self.held.is_empty() && self.close_after_flush {
             return Err(End::Close);
         }
         Ok(timeout_at)
     }
 
+    /// When the next write may happen: `Ok(true)` now, `Ok(false)` never
+    /// (nothing held, or writing stopped), `Err(at)` at `at`.
+    fn write_at(&mut self, act: &Active, now: Instant) -> Result<bool, Instant> {
+        if act.stop_writing {
+            return Ok(false);
+        }
+        let Some(due) = self.held.next_due() else { return Ok(false) };
+        if due > now {
+            return Err(due);
+        }
+        self.pace.allow(now, act, &mut self.rng, self.held.at_chunk_start()).map(|_| true)
+    }
+
     /// Waits for what the copying path acts on next.
     async fn next_event(&mut self, set: &FaultSet, act: &Active, now: Instant, timeout_at: Option<Instant>) -> Event {
-        let due = if act.stop_writing { None } else { self.queue.next_due() };
+        let budget = set.budget();
+        let write = self.write_at(act, now);
         // Reading comes first (a chunk's delay counts from its arrival, so
         // it must be read as soon as it comes), unless the oldest chunk is
         // overdue by more than the slack: then writing comes first.
-        let overdue = due.is_some_and(|d| d.checked_add(OVERDUE_SLACK).is_some_and(|d| now >= d));
-        let can_read = !self.eof && !act.stop_reading && !self.queue.is_full() && !self.close_after_flush && !overdue;
+        let overdue = self
+            .held
+            .next_due()
+            .is_some_and(|d| !act.stop_writing && d.checked_add(OVERDUE_SLACK).is_some_and(|d| now >= d));
+        let can_write = write == Ok(true);
+        let writing_first = overdue && can_write;
+        let can_read =
+            !self.eof && !act.stop_reading && !self.held.is_full(budget) && !self.close_after_flush && !writing_first;
+        let wake = write.err();
         let ends = self.ends;
         tokio::select! {
             biased;
@@ -181,35 +217,66 @@ impl<'a> Pump<'a> {
             r = self.faults.changed() => if r.is_err() { Event::FaultsGone } else { Event::FaultsChanged },
             _ = until_change(set.next_change(now)) => Event::ScheduleTurned,
             _ = sleep_until_opt(timeout_at), if timeout_at.is_some() => Event::TimedOut,
-            r = sio::read_buf_some(ends.src, &mut self.arena, CHUNK), if can_read => Event::Read(r),
-            _ = sleep_until_opt(due) => Event::Due,
+            r = ends.src.readable(), if can_read => Event::Readable(r),
+            r = ends.dst.writable(), if can_write => Event::Writable(r),
+            _ = sleep_until_opt(wake), if wake.is_some() => Event::Due,
         }
     }
 
-    async fn handle(&mut self, event: Event, act: &Active) -> Option<End> {
+    async fn handle(&mut self, event: Event, set: &FaultSet, act: &Active) -> Option<End> {
         match event {
             Event::Stopped | Event::FaultsGone => Some(End::Cancelled),
-            Event::FaultsChanged | Event::ScheduleTurned => None,
+            Event::FaultsChanged | Event::ScheduleTurned | Event::Due => None,
             Event::TimedOut => Some(End::Close),
-            Event::Read(Err(_)) => Some(End::Reset),
-            Event::Read(Ok(None)) => None,
-            Event::Read(Ok(Some(0))) => {
-                self.eof = true;
-                None
+            Event::Readable(Err(_)) | Event::Writable(Err(_)) => Some(End::Reset),
+            Event::Readable(Ok(())) => {
+                if let Some(end) = self.read(set, act).await {
+                    return Some(end);
+                }
+                // A chunk that is due at once (no latency) goes straight on.
+                self.write(act).err()
             }
-            Event::Read(Ok(Some(n))) => self.take_chunk(n, act).await,
-            Event::Due => self.write_due(act).await.err(),
+            Event::Writable(Ok(())) => self.write(act).err(),
         }
     }
 
-    /// A chunk of `n` bytes was read: drop it, reset, or queue what the
-    /// allowance lets through, due after the latency.
-    async fn take_chunk(&mut self, n: usize, act: &Active) -> Option<End> {
-        self.ends.ctx.received(self.ends.dir, n);
-        let data = self.arena.split().freeze();
+    /// Reads what the source has into the held buffer (or drops it, under
+    /// `timeout`), as much as the budget and `limit_data` let in.
+    async fn read(&mut self, set: &FaultSet, act: &Active) -> Option<End> {
+        let src = self.ends.src;
         if act.timeout.is_some() {
+            let mut scratch = [0u8; DISCARD];
+            return match src.try_read(&mut scratch) {
+                Ok(0) => {
+                    self.eof = true;
+                    None
+                }
+                Ok(n) => {
+                    self.ends.ctx.received(self.ends.dir, n);
+                    None
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
+                Err(_) => Some(End::Reset),
+            };
+        }
+        let left = self.allowance.left(act.limit_data.as_ref());
+        if left == Some(0) {
+            // limit_data reached (a limit of 0, say): nothing more is read.
+            self.close_after_flush = true;
             return None;
         }
+        let room = self.held.spare(set.budget());
+        let most = left.map_or(room.len(), |l| room.len().min(usize::try_from(l).unwrap_or(usize::MAX)));
+        let n = match src.try_read(&mut room[..most]) {
+            Ok(0) if most > 0 => {
+                self.eof = true;
+                return None;
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
+            Err(_) => return Some(End::Reset),
+        };
+        self.ends.ctx.received(self.ends.dir, n);
         if let Some(wait) = act.reset_peer {
             return Some(match self.ends.pause(Duration::from_millis(wait)).await {
                 Ok(()) => End::Abort,
@@ -218,22 +285,42 @@ impl<'a> Pump<'a> {
         }
         let (n, reached) = self.allowance.admit(n, act.limit_data.as_ref());
         self.close_after_flush |= reached;
-        if n > 0 {
-            let now = Instant::now();
-            let at = match act.latency {
-                Some((latency, jitter)) => due_at(now, latency, self.rng.spread(jitter)),
-                None => now,
-            };
-            self.queue.push(data.slice(..n), at);
-        }
+        let now = Instant::now();
+        let at = match act.latency {
+            Some((latency, jitter)) => due_at(now, latency, self.rng.spread(jitter)),
+            None => now,
+        };
+        self.held.push(n, at);
+        self.ends.ctx.held(self.ends.dir, self.held.len());
         None
     }
 
-    /// Writes every chunk that is due, in order.
-    async fn write_due(&mut self, act: &Active) -> Result<(), End> {
-        let now = Instant::now();
-        while let Some(chunk) = self.queue.pop_due(now) {
-            self.ends.write_chunk(&chunk, act, &mut self.bucket, &mut self.rng).await.map_err(reset_for)?;
+    /// Writes what is due, as the pace lets it, until the destination is
+    /// full, nothing more is due, or [`WRITE_TURN`] bytes went.
+    fn write(&mut self, act: &Active) -> Result<(), End> {
+        let mut written = 0;
+        while written < WRITE_TURN {
+            let now = Instant::now();
+            if self.write_at(act, now) != Ok(true) {
+                break;
+            }
+            let Ok(most) = self.pace.allow(now, act, &mut self.rng, self.held.at_chunk_start()) else { break };
+            let front = self.held.front();
+            let piece = &front[..front.len().min(most)];
+            match self.ends.dst.try_write(piece) {
+                Ok(0) => return Err(End::Reset),
+                Ok(n) => {
+                    let done = self.held.consume(n);
+                    self.pace.spent(n, act, done);
+                    self.ends.ctx.sent(self.ends.dir, n);
+                    written += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => return Err(End::Reset),
+            }
+        }
+        if written > 0 {
+            self.ends.ctx.held(self.ends.dir, self.held.len());
         }
         Ok(())
     }

@@ -1,63 +1,10 @@
 //! The bookkeeping of one direction, each piece with its own rule: the
-//! chunks waiting for their delivery time, the `limit_data` allowance and
-//! the `timeout` clock.
+//! `limit_data` allowance and the `timeout` clock. (The bytes held while
+//! faults delay them are in [`super::held`].)
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
-use bytes::Bytes;
 use tokio::time::Instant;
-
-/// Bytes a direction may hold while chunks wait for their delivery time.
-/// As much as Toxiproxy's 1024 chunks of 32 KiB: enough to keep a fast
-/// stream flowing under a latency fault (bandwidth × delay).
-pub const MAX_PENDING: usize = 32 << 20;
-
-/// Chunks read and not yet written, each with the time it is due.
-#[derive(Debug)]
-pub(crate) struct Queue {
-    chunks: VecDeque<(Bytes, Instant)>,
-    bytes: usize,
-    last_due: Instant,
-}
-
-impl Queue {
-    pub fn new() -> Self {
-        Queue { chunks: VecDeque::new(), bytes: 0, last_due: Instant::now() }
-    }
-
-    /// Queues a chunk due at `at`, or later: a chunk never overtakes an earlier one.
-    pub fn push(&mut self, data: Bytes, at: Instant) {
-        let due = at.max(self.last_due);
-        self.last_due = due;
-        self.bytes += data.len();
-        self.chunks.push_back((data, due));
-    }
-
-    /// When the oldest chunk is due.
-    pub fn next_due(&self) -> Option<Instant> {
-        self.chunks.front().map(|(_, due)| *due)
-    }
-
-    /// The oldest chunk, if it is due at `now`.
-    pub fn pop_due(&mut self, now: Instant) -> Option<Bytes> {
-        if self.next_due()? > now {
-            return None;
-        }
-        let (data, _) = self.chunks.pop_front()?;
-        self.bytes -= data.len();
-        Some(data)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.chunks.is_empty()
-    }
-
-    /// Holding [`MAX_PENDING`] bytes or more: stop reading.
-    pub fn is_full(&self) -> bool {
-        self.bytes >= MAX_PENDING
-    }
-}
 
 /// `limit_data`: bytes accepted in this direction, and how many had been
 /// when the limit in force took effect (its count starts there).
@@ -76,6 +23,14 @@ impl Allowance {
             }
             None => self.base = None,
             _ => {}
+        }
+    }
+
+    /// How many more bytes `limit` lets in (`None`: no limit), so no more is read.
+    pub fn left(&self, limit: Option<&(String, u64)>) -> Option<u64> {
+        match (limit, &self.base) {
+            (Some((_, limit)), Some((_, base))) => Some(base.saturating_add(*limit).saturating_sub(self.accepted)),
+            _ => None,
         }
     }
 
@@ -183,17 +138,5 @@ mod tests {
         let mut c = TimeoutClock::default();
         let huge = Some(("t".to_owned(), u64::MAX));
         assert!(matches!(c.follow(huge.as_ref(), t0), Timeout::Dropping(_)), "no overflow");
-    }
-
-    #[test]
-    fn chunks_never_overtake() {
-        let t0 = Instant::now();
-        let mut q = Queue::new();
-        q.push(Bytes::from_static(b"a"), t0 + Duration::from_millis(50));
-        q.push(Bytes::from_static(b"b"), t0);
-        assert_eq!(q.pop_due(t0 + Duration::from_millis(10)), None);
-        assert_eq!(q.pop_due(t0 + Duration::from_millis(50)).as_deref(), Some(&b"a"[..]));
-        assert_eq!(q.pop_due(t0 + Duration::from_millis(50)).as_deref(), Some(&b"b"[..]));
-        assert!(q.is_empty() && !q.is_full());
     }
 }

@@ -1,5 +1,6 @@
-//! The writing side of a direction: a chunk through the slicer and the
-//! bandwidth limit, the delayed close, and the arithmetic of delays.
+//! The writing side of a direction: how much may be written now under the
+//! slicer and the bandwidth limit ([`Pace`]), the delayed close, and the
+//! arithmetic of delays.
 
 use std::io;
 use std::time::Duration;
@@ -26,39 +27,6 @@ pub(crate) struct Ends<'a> {
 }
 
 impl Ends<'_> {
-    /// Writes one chunk through the slicer and the bandwidth limit.
-    pub async fn write_chunk(self, data: &[u8], act: &Active, bucket: &mut Bucket, rng: &mut Rng) -> io::Result<()> {
-        let mut rest = data;
-        let mut first = true;
-        while !rest.is_empty() {
-            let mut take = rest.len();
-            if let Some((avg, var, delay_us)) = act.slicer {
-                if !first && delay_us > 0 {
-                    self.pause(Duration::from_micros(delay_us)).await?;
-                }
-                let size = usize::try_from(offset(avg, rng.spread(var)).max(1)).unwrap_or(usize::MAX);
-                take = take.min(size);
-            }
-            if let Some(rate) = act.bandwidth.filter(|r| *r > 0) {
-                let rate_bps = rate as f64 * 1000.0;
-                take = take.min((rate_bps / 10.0).max(1.0) as usize);
-                let wait = bucket.take(take, rate_bps);
-                if !wait.is_zero() {
-                    self.pause(wait).await?;
-                }
-            }
-            let (piece, tail) = rest.split_at(take);
-            tokio::select! {
-                _ = self.stop.cancelled() => return Err(io::ErrorKind::Interrupted.into()),
-                r = sio::write_all(self.dst, piece) => r?,
-            }
-            self.ctx.sent(self.dir, piece.len());
-            rest = tail;
-            first = false;
-        }
-        Ok(())
-    }
-
     /// Passes the EOF on as a FIN, after `slow_close`'s delay; `false` if
     /// the connection was stopped meanwhile.
     pub async fn close(self, slow_close: Option<u64>) -> bool {
@@ -80,7 +48,8 @@ impl Ends<'_> {
     }
 }
 
-/// Token bucket for `bandwidth`: `rate` KB/s, 100 ms of burst.
+/// Token bucket for `bandwidth`: `rate` KB/s, 100 ms of burst. A piece
+/// may go while the bucket is not in debt; what it costs is taken after.
 #[derive(Debug)]
 pub(crate) struct Bucket {
     tokens: f64,
@@ -92,18 +61,91 @@ impl Bucket {
         Bucket { tokens: 0.0, last: Instant::now() }
     }
 
-    /// How long to wait before `n` bytes may go at `rate_bps`.
-    fn take(&mut self, n: usize, rate_bps: f64) -> Duration {
-        let now = Instant::now();
-        let burst = (rate_bps / 10.0).max(1.0);
-        self.tokens = (self.tokens + now.saturating_duration_since(self.last).as_secs_f64() * rate_bps).min(burst);
+    /// The most one piece may carry at `rate_bps`: 100 ms worth.
+    fn burst(rate_bps: f64) -> f64 {
+        (rate_bps / 10.0).max(1.0)
+    }
+
+    /// How long until a piece may go (zero: now).
+    fn wait(&mut self, now: Instant, rate_bps: f64) -> Duration {
+        self.tokens = (self.tokens + now.saturating_duration_since(self.last).as_secs_f64() * rate_bps)
+            .min(Bucket::burst(rate_bps));
         self.last = now;
-        self.tokens -= n as f64;
         if self.tokens >= 0.0 {
             Duration::ZERO
         } else {
             Duration::try_from_secs_f64(-self.tokens / rate_bps).unwrap_or(Duration::MAX)
         }
+    }
+
+    fn spend(&mut self, n: usize) {
+        self.tokens -= n as f64;
+    }
+}
+
+/// The slicer's and the bandwidth limit's say on the next write.
+#[derive(Debug)]
+pub(crate) struct Pace {
+    bucket: Bucket,
+    /// Bytes left of the slice being written.
+    slice_left: usize,
+    /// Nothing may be written before then.
+    resume_at: Option<Instant>,
+}
+
+impl Pace {
+    pub fn new() -> Self {
+        Pace { bucket: Bucket::new(), slice_left: 0, resume_at: None }
+    }
+
+    /// How many bytes may be written now (`Ok`, at least 1), or when to
+    /// ask again (`Err`). `chunk_start`: nothing of the chunk is written
+    /// yet (the slicer waits between the slices of a chunk, not before it).
+    pub fn allow(&mut self, now: Instant, act: &Active, rng: &mut Rng, chunk_start: bool) -> Result<usize, Instant> {
+        if let Some(at) = self.resume_at {
+            if now < at {
+                return Err(at);
+            }
+            self.resume_at = None;
+        }
+        let mut n = usize::MAX;
+        match act.slicer {
+            Some((avg, var, delay_us)) => {
+                if self.slice_left == 0 {
+                    self.slice_left = usize::try_from(offset(avg, rng.spread(var)).max(1)).unwrap_or(usize::MAX);
+                    if !chunk_start && delay_us > 0 {
+                        return Err(self.wait_until(now, Duration::from_micros(delay_us)));
+                    }
+                }
+                n = n.min(self.slice_left);
+            }
+            None => self.slice_left = 0,
+        }
+        if let Some(rate) = act.bandwidth.filter(|r| *r > 0) {
+            let rate_bps = rate as f64 * 1000.0;
+            let wait = self.bucket.wait(now, rate_bps);
+            if !wait.is_zero() {
+                return Err(self.wait_until(now, wait));
+            }
+            n = n.min(Bucket::burst(rate_bps) as usize);
+        }
+        Ok(n)
+    }
+
+    /// `n` bytes were written; `chunk_done`: they finished a chunk (a new
+    /// chunk starts a new slice).
+    pub fn spent(&mut self, n: usize, act: &Active, chunk_done: bool) {
+        self.slice_left = if chunk_done { 0 } else { self.slice_left.saturating_sub(n) };
+        if act.bandwidth.is_some_and(|r| r > 0) {
+            self.bucket.spend(n);
+        }
+    }
+
+    fn wait_until(&mut self, now: Instant, d: Duration) -> Instant {
+        let year = Duration::from_secs(365 * 86_400);
+        let at = now.checked_add(d).or_else(|| now.checked_add(year)).unwrap_or(now);
+        self.resume_at = Some(at);
+        at
     }
 }
 
@@ -141,11 +183,31 @@ mod tests {
     }
 
     #[test]
-    fn the_bucket_spends_its_burst_then_waits() {
+    fn the_bucket_lets_a_piece_go_then_waits_its_cost() {
         let mut b = Bucket::new();
         let rate = 10_000.0;
-        let wait = b.take(1000, rate);
-        assert!(wait <= Duration::from_millis(100) && wait > Duration::ZERO, "{wait:?}");
-        assert_eq!(b.take(0, 1.0e-300), Duration::MAX, "no panic on a wait too long to hold");
+        let now = b.last;
+        assert_eq!(b.wait(now, rate), Duration::ZERO);
+        assert_eq!(Bucket::burst(rate), 1000.0);
+        b.spend(1000);
+        let wait = b.wait(now, rate);
+        assert_eq!(wait, Duration::from_millis(100), "1000 bytes at 10 000 B/s");
+        assert_eq!(b.wait(now + wait, rate), Duration::ZERO);
+        b.spend(1);
+        assert_eq!(b.wait(now + wait, 1.0e-300), Duration::MAX, "no panic on a wait too long to hold");
+    }
+
+    #[test]
+    fn the_slicer_waits_between_slices_of_a_chunk_not_before_it() {
+        let act = Active { slicer: Some((10, 0, 500)), ..Active::default() };
+        let mut rng = Rng::new(1, 1, crate::toxic::Direction::Upstream);
+        let mut p = Pace::new();
+        let now = Instant::now();
+        assert_eq!(p.allow(now, &act, &mut rng, true), Ok(10));
+        p.spent(10, &act, false);
+        assert_eq!(p.allow(now, &act, &mut rng, false), Err(now + Duration::from_micros(500)));
+        assert_eq!(p.allow(now + Duration::from_micros(500), &act, &mut rng, false), Ok(10));
+        p.spent(4, &act, true);
+        assert_eq!(p.allow(now + Duration::from_millis(1), &act, &mut rng, true), Ok(10), "a new chunk: no wait");
     }
 }

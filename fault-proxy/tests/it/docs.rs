@@ -52,7 +52,10 @@ fn every_documented_example_parses() {
                 assert_eq!(Toxic::from_json(&t.to_json()).expect("round trip"), t);
             }
             "proxy" => {
-                ProxySpec::from_json(&v).unwrap_or_else(|e| panic!("proxy example: {e}\n{body}"));
+                let spec = ProxySpec::from_json(&v).unwrap_or_else(|e| panic!("proxy example: {e}\n{body}"));
+                if let Some(b) = v.get("buffer_bytes") {
+                    assert_eq!(Some(spec.buffer_bytes as u64), b.as_u64(), "buffer_bytes as written");
+                }
             }
             "config" => {
                 let specs = config::parse(&body).unwrap_or_else(|e| panic!("config example: {e}"));
@@ -60,7 +63,17 @@ fn every_documented_example_parses() {
             }
             "connections" => {
                 let rows = v.as_array().expect("array");
-                for key in ["id", "client", "upstream", "age_ms", "bytes_upstream", "bytes_downstream", "faults_hit"] {
+                for key in [
+                    "id",
+                    "client",
+                    "upstream",
+                    "age_ms",
+                    "bytes_upstream",
+                    "bytes_downstream",
+                    "held_upstream",
+                    "held_downstream",
+                    "faults_hit",
+                ] {
                     assert!(rows[0].get(key).is_some(), "listing example lacks {key}");
                 }
             }

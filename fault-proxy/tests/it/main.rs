@@ -2,6 +2,7 @@
 
 mod api;
 mod bad_input;
+mod budget;
 mod bytes_exact;
 mod client;
 mod descriptors;

@@ -1,0 +1,64 @@
+//! The held-bytes budget (`buffer_bytes`): what a connection holds while a
+//! fault delays its bytes stays within it, a full budget holds the sender
+//! back instead of dropping anything, and the stream arrives byte-exact.
+
+use std::time::Duration;
+
+use fault_proxy::{Options, ProxyServer, ProxySpec};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{addr, connect, toxic, Echo, WAIT};
+
+#[tokio::test]
+async fn a_delayed_stream_holds_at_most_its_budget_and_arrives_exact() {
+    const BUDGET: usize = 64 * 1024;
+    const TOTAL: usize = 1 << 20;
+    let echo = Echo::start().await;
+    let server = ProxyServer::new(Options::default());
+    let spec = ProxySpec { buffer_bytes: BUDGET, ..ProxySpec::new("p", "127.0.0.1:0", &echo.addr.to_string()) };
+    let proxy = server.create(spec).await.expect("proxy");
+    assert_eq!(proxy.to_json()["buffer_bytes"], BUDGET);
+    proxy
+        .add_fault(toxic(json!({"type": "latency", "stream": "upstream", "attributes": {"latency": 20}})))
+        .await
+        .expect("add");
+    let c = connect(addr(&proxy)).await;
+    let (mut r, mut w) = c.into_split();
+    let data: Vec<u8> = (0..TOTAL).map(|i| (i % 251) as u8).collect();
+    let sent = data.clone();
+    let writer = tokio::spawn(async move { w.write_all(&sent).await.map(|_| w) });
+    let reader = tokio::spawn(async move {
+        let mut got = vec![0u8; TOTAL];
+        r.read_exact(&mut got).await.map(|_| got)
+    });
+    let (mut most, mut seen) = (0, 0);
+    while !reader.is_finished() {
+        for c in proxy.connections() {
+            most = most.max(c.held_upstream);
+            seen += usize::from(c.held_upstream > 0);
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let got = tokio::time::timeout(WAIT, reader).await.expect("in time").expect("task").expect("read");
+    assert!(got == data, "the stream arrives byte-exact, in order");
+    let _w = writer.await.expect("task").expect("write");
+    assert!(seen > 0, "the latency fault held bytes");
+    assert!(most <= BUDGET as u64, "held {most} bytes with a budget of {BUDGET}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_budget_defaults_to_1_mib_and_follows_a_patch() {
+    let (server, proxy, _echo) = crate::support::proxied(Options::default()).await;
+    assert_eq!(proxy.buffer_bytes(), 1 << 20);
+    server.update("p", &json!({"buffer_bytes": 4096})).await.expect("patch");
+    assert_eq!(proxy.buffer_bytes(), 4096);
+    let e = server.update("p", &json!({"buffer_bytes": 0})).await.expect_err("0 holds nothing");
+    assert_eq!(e.field(), Some("buffer_bytes"));
+    assert_eq!(proxy.buffer_bytes(), 4096, "a refused patch changes nothing");
+    let e = ProxySpec::from_json(&json!({"name": "x", "upstream": "127.0.0.1:1", "buffer_bytes": 2u64 << 30}))
+        .expect_err("over 1 GiB");
+    assert_eq!(e.to_string(), "buffer_bytes: 2147483648 is out of range: at most 1073741824 (1 GiB)");
+    server.shutdown().await;
+}
