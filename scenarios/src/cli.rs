@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::duration::parse_flag as parse_duration;
+use crate::partition::Partition;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,6 +30,10 @@ pub enum Command {
     Diagnose(DiagnoseArgs),
     /// Print the verdict catalog.
     Verdicts(VerdictsArgs),
+    /// List the scenarios a run would take (name, file, family, tags), for a CI matrix to read.
+    List(ListArgs),
+    /// JSON Lines reports: `report merge` makes one report from the shards of a run.
+    Report(ReportArgs),
     /// The trainers' web page: a live topology, links broken with a click, verdicts that follow.
     Lab(crate::lab::LabArgs),
 }
@@ -61,6 +66,54 @@ pub struct RunArgs {
     /// Keep each case folder under DIR/NAME.
     #[arg(long)]
     pub keep: Option<PathBuf>,
+    /// Run one shard: count:K/N (dealt in order) or hash:K/N (by name), as cargo-nextest.
+    #[arg(long, value_name = "KIND:K/N", value_parser = parse_partition)]
+    pub partition: Option<Partition>,
+}
+
+/// `--partition`: clap prints the value, so the reason alone.
+fn parse_partition(s: &str) -> Result<Partition, String> {
+    s.parse::<Partition>().map_err(|e| e.reason)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Scenario files or folders of them; none: the bundled suite.
+    pub paths: Vec<PathBuf>,
+    /// Only scenarios whose name or file name contains this, or with this tag (repeat: any of them).
+    #[arg(long)]
+    pub filter: Vec<String>,
+    /// Only the scenarios of one shard (as `run --partition`).
+    #[arg(long, value_name = "KIND:K/N", value_parser = parse_partition)]
+    pub partition: Option<Partition>,
+    /// Print a JSON array of {"name", "file", "family", "tags"}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge the --report-json files of a run's shards: one summary, one JUnit file, the run's exit code.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' JSON Lines reports (every shard of the run, each once).
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Write the merged JUnit XML here.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Write the merged JSON Lines report here.
+    #[arg(long)]
+    pub report_json: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -115,6 +115,15 @@ pub enum Error {
     NoMatch(String),
     #[error("--analyzer {command:?}: {reason}")]
     AnalyzerCommand { command: String, reason: String },
+    /// Two scenarios of one run share a name (shards, reports and JUnit key on names).
+    #[error("two scenarios are named {name:?}: {first} and {second} (names must be unique in a run)")]
+    DuplicateName { name: String, first: String, second: String },
+    /// A JSON Lines report that cannot be read back whole (`report merge`).
+    #[error("{file}{}: {problem}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Report { file: String, line: Option<usize>, problem: String },
+    /// Shard reports that do not make one run together.
+    #[error("the shard reports do not make one run: {0}")]
+    Shards(String),
 
     // While a scenario runs: the scenario fails with this.
     #[error(transparent)]
@@ -164,7 +173,16 @@ impl Error {
 
     /// Bad input (exit 2), as opposed to a scenario that failed (exit 1).
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Error::Invalid(_) | Error::Read { .. } | Error::NoMatch(_) | Error::AnalyzerCommand { .. })
+        matches!(
+            self,
+            Error::Invalid(_)
+                | Error::Read { .. }
+                | Error::NoMatch(_)
+                | Error::AnalyzerCommand { .. }
+                | Error::DuplicateName { .. }
+                | Error::Report { .. }
+                | Error::Shards(_)
+        )
     }
 
     /// The place and problem of an invalid file.

@@ -7,6 +7,8 @@
 //!   and [`format::locate`], the span index that gives every error its place.
 //! - [`plan`]: Scenario → Plan: every check, typed durations, server configs, proxied links, toxics.
 //! - [`suite`]: files, folders, or the bundled library embedded in the binary; `--filter`.
+//! - [`partition`]: `--partition count:K/N|hash:K/N`, nextest's shards.
+//! - [`selection`]: the scenarios a run (or `list`) takes: loaded, filtered, names unique, one shard.
 //! - [`runner`]: one plan: topology and proxies, timeline, probes, case folder, verdicts.
 //! - [`probe`]: connectivity probes along the servers' own paths.
 //! - [`expect`]: expectations matched against verdicts (expected vs got).
@@ -15,6 +17,7 @@
 //! - [`out`]: standard output that a closed pipe ends quietly.
 //! - [`cli`]: the command line (clap types), parsed into validated settings.
 //! - [`run_cmd`], [`mesh_cmd`]: `replharness run` and `replharness mesh`.
+//! - [`list_cmd`], [`merge_cmd`]: `replharness list` and `replharness report merge`.
 //! - [`lab`]: `replharness lab`, the trainers' web page over a live topology.
 
 pub mod analyzer;
@@ -24,13 +27,17 @@ pub mod error;
 pub mod expect;
 pub mod format;
 pub mod lab;
+pub mod list_cmd;
+pub mod merge_cmd;
 pub mod mesh_cmd;
 pub mod out;
+pub mod partition;
 pub mod plan;
 pub mod probe;
 pub mod report;
 pub mod run_cmd;
 pub mod runner;
+pub mod selection;
 pub mod suite;
 
 pub use error::{Error, Place, Problem};

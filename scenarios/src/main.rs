@@ -6,7 +6,7 @@ use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser;
-use scenarios::cli::{Cli, Command};
+use scenarios::cli::{Cli, Command, ReportCommand};
 use scenarios::mesh_cmd::{self, BadInput, MeshSettings};
 use scenarios::out;
 
@@ -39,6 +39,10 @@ fn main() -> ExitCode {
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(args) => Ok(ExitCode::from(scenarios::run_cmd::run(args).await?)),
+        Command::List(args) => scenarios::list_cmd::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Report(args) => match args.command {
+            ReportCommand::Merge(m) => Ok(ExitCode::from(scenarios::merge_cmd::run(&m)?)),
+        },
         Command::Lab(args) => {
             let settings = scenarios::lab::LabSettings::from_args(args)?;
             scenarios::lab::serve::run(settings, scenarios::lab::serve::stop_signal()).await?;

@@ -3,21 +3,24 @@
 //! reports. A closed standard output stops the run quietly, unless report
 //! files are still to be written: then the run goes on without printing.
 
+use std::path::Path;
 use std::time::Instant;
 
 use crate::cli::RunArgs;
 use crate::error::BadInput;
 use crate::out::Progress;
+use crate::report::{RunReport, Scored};
 use crate::runner::{self, Outcome, RunOptions};
-use crate::{analyzer, report, suite};
+use crate::{analyzer, report, selection};
 
 /// Runs the suite; the exit code is 0 when every scenario passed, else 1.
 pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
-    let plans = suite::filter(suite::load(&args.paths)?, &args.filter)?;
+    let selection = selection::select(&args.paths, &args.filter, args.partition)?;
     let analyzer_words = args.analyzer.as_deref().map(analyzer::split_command).transpose()?;
     let seed = args.seed.unwrap_or_else(runner::seed_from_clock);
     let mut out = Progress::new(args.report_json.is_some() || args.junit.is_some());
-    out.print(&format!("seed: {seed} ({} scenarios, {} at a time)\n", plans.len(), args.jobs))?;
+    out.print(&format!("seed: {seed} ({}, {} at a time)\n", selection.describe(), args.jobs))?;
+    let plans = &selection.plans;
     let opts =
         RunOptions { seed, analyzer: analyzer_words, analyzer_timeout: args.analyzer_timeout, keep: args.keep.clone() };
     let started = Instant::now();
@@ -42,13 +45,33 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let outcomes: Vec<Outcome> = outcomes.into_iter().flatten().collect();
     let seconds = started.elapsed().as_secs_f64();
     out.print(&report::summary(&outcomes, seconds))?;
-    if let Some(p) = &args.report_json {
-        std::fs::write(p, report::json_lines(&outcomes, seed, args.analyzer.as_deref(), seconds))
+    let scenarios = outcomes
+        .into_iter()
+        .zip(selection.indices.iter().zip(plans))
+        .map(|(outcome, (&index, _plan))| Scored { outcome, index, shard: selection.partition, proxy_api: None })
+        .collect();
+    let run = RunReport {
+        seed,
+        analyzer: args.analyzer.clone(),
+        seconds,
+        partition: selection.partition,
+        total: selection.total,
+        proxy_api: None,
+        shards: Vec::new(),
+        scenarios,
+    };
+    write_reports(&run, args.report_json.as_deref(), args.junit.as_deref())?;
+    Ok(run.exit_code())
+}
+
+/// Writes `--report-json` and `--junit` where asked.
+pub fn write_reports(run: &RunReport, json: Option<&Path>, junit: Option<&Path>) -> Result<(), BadInput> {
+    if let Some(p) = json {
+        std::fs::write(p, report::json_lines(run))
             .map_err(|e| BadInput(format!("--report-json {}: {e}", p.display())))?;
     }
-    if let Some(p) = &args.junit {
-        std::fs::write(p, report::junit(&outcomes, seconds))
-            .map_err(|e| BadInput(format!("--junit {}: {e}", p.display())))?;
+    if let Some(p) = junit {
+        std::fs::write(p, report::junit(run)).map_err(|e| BadInput(format!("--junit {}: {e}", p.display())))?;
     }
-    Ok(if outcomes.iter().all(|o| o.passed) { 0 } else { 1 })
+    Ok(())
 }

@@ -8,4 +8,5 @@ mod diagnose;
 mod files;
 mod mesh;
 mod pipes;
+mod shards;
 mod suite;
