@@ -122,12 +122,15 @@ impl Case {
     }
 
     /// A server folder's flavor: `topology.toml`'s, else a file only that
-    /// family has; `None` when nothing tells.
+    /// family has, else an `errors` log in 389's format; `None` when nothing tells.
     pub fn flavor(&self, server: &str) -> Option<Flavor> {
         if let Some(f) = self.topo_server(server).and_then(|s| s.flavor.as_deref()).and_then(Flavor::parse) {
             return Some(f);
         }
-        MARKERS.iter().find(|(file, _)| self.exists(&Case::rel(server, file))).map(|(_, f)| *f)
+        MARKERS.iter().find(|(file, _)| self.exists(&Case::rel(server, file))).map(|(_, f)| *f).or_else(|| {
+            // An `errors` log in 389's own format (title block, `- LEVEL -` lines).
+            crate::r389::errlog::sniff(&self.path(&Case::rel(server, "errors"))).then_some(Flavor::R389)
+        })
     }
 
     /// The server folders a family reads: its own, and those nothing assigns.

@@ -31,7 +31,9 @@ defs! {
     "ds.generation-id-mismatch" "ds" Error "an RS reports that a peer or DS has a different generation id for a domain";
     "389.healthy" "389" Ok "Replica acquired successfully: Incremental update succeeded (or started, or succeeded and yielded)";
     "389.protocol-stopped" "389" Info "Replica acquired successfully: Protocol stopped";
-    "389.agreement-disabled" "389" Info "No replication sessions started since server startup, or agreement disabled";
+    "389.agreement-disabled" "389" Info "agreement disabled, or No replication sessions started since server startup with nsds5ReplicaEnabled off";
+    "389.no-session-yet" "389" Info "No replication sessions started since server startup on an enabled agreement: nothing sent since a restart";
+    "389.replica-disabled" "389" Error "Error (12): the agreement can not be updated while the consumer's replica is disabled";
     "389.connection-error" "389" Error "Problem connecting to replica; no response to startReplication; incremental update connection error";
     "389.bind-failed" "389" Error "Problem connecting to replica with LDAP error 49 (Invalid credentials)";
     "389.ssl-not-enabled" "389" Error "Problem connecting to replica (SSL not enabled)";

@@ -25,6 +25,13 @@ pub fn steps(
     match s.id {
         "389.healthy" | "389.protocol-stopped" => Vec::new(),
         "389.agreement-disabled" => vec![format!("Enable the agreement if replication is wanted: dsconf {server} repl-agmt enable --suffix {suffix} {agmt}")],
+        "389.no-session-yet" => vec![format!(
+            "Nothing to do while nothing changed: {server} restarted and has had nothing to send to {host}:{port} since. If changes made since do not reach the consumer, start a session by hand (dsconf {server} repl-agmt poke --suffix {suffix} {agmt}) and treat a status that stays like this as a stalled agreement"
+        )],
+        "389.replica-disabled" => vec![
+            format!("Enable the consumer's replica for {suffix} on {host}:{port}: it answers the supplier that replication is disabled there"),
+            "Then restart the consumer, as the server's own message says, for replication to take place".to_owned(),
+        ],
         "389.connection-error" => {
             let how = match s.cause {
                 Some("refused") => format!("the connection to {host}:{port} is refused: the consumer is down or a firewall rejects"),

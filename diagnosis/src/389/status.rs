@@ -20,15 +20,20 @@ pub struct Status {
 const PHRASES: &[(&str, &str)] = &[
     ("Replica acquired successfully: Protocol stopped", "389.protocol-stopped"),
     ("Replica acquired successfully: agreement disabled", "389.agreement-disabled"),
-    ("No replication sessions started since server startup", "389.agreement-disabled"),
+    // With `nsds5ReplicaEnabled: off` the agreement rule reads it as 389.agreement-disabled.
+    ("No replication sessions started since server startup", "389.no-session-yet"),
     ("Replica acquired successfully: Incremental update succeeded", "389.healthy"),
     ("Replica acquired successfully: Incremental update started", "389.healthy"),
+    ("Replication session successful", "389.healthy"),
+    ("can not be updated while the replica is disabled", "389.replica-disabled"),
+    ("Incremental update has failed and requires administrator action", "389.acquire-failed"),
     ("Internal error occurred on the remote replica", "389.remote-internal-error"),
     ("permission denied", "389.permission-denied"),
     ("there is no replicated area on the consumer server", "389.no-replicated-area"),
     ("unable to decode the startReplicationRequest", "389.decode-error"),
     ("Unable to parse the response to the startReplication", "389.decode-error"),
     ("currently being updated by another supplier", "389.replica-busy"),
+    ("Can't acquire busy replica", "389.replica-busy"),
     ("supplied by a legacy supplier", "389.legacy-supplier"),
     ("has the same Replica ID as this one", "389.duplicate-replica-id"),
     ("instructed us to go into backoff mode", "389.backoff"),
@@ -53,8 +58,17 @@ const PHRASES: &[(&str, &str)] = &[
     ("Memory allocation error occurred (cl5GetNextOperationToReplay)", "389.send-failed"),
     ("Agreement is corrupted: missing suffix", "389.agreement-corrupted"),
     ("Incremental update transient error", "389.transient-error"),
+    ("Incremental update transient warning", "389.transient-error"),
     ("Incremental update connection error", "389.connection-error"),
     ("Incremental update timeout error", "389.timeout"),
+    // Up to 1.3.5.13 an acquisition failure names the replication error (`3 Replication
+    // error acquiring replica: permission denied - Unable to acquire replica`).
+    ("acquiring replica: no such replica", "389.no-replicated-area"),
+    ("acquiring replica: excessive clock skew", "389.time-skew"),
+    ("acquiring replica: decoding error", "389.decode-error"),
+    ("acquiring replica: duplicate replica ID detected", "389.duplicate-replica-id"),
+    ("acquiring replica: replica is a legacy consumer", "389.legacy-supplier"),
+    ("acquiring replica: internal error", "389.remote-internal-error"),
     ("Unable to acquire replica", "389.acquire-failed"),
     ("Unable to aquire replica", "389.acquire-failed"),
 ];
@@ -68,7 +82,9 @@ pub fn classify(value: &str) -> Option<Status> {
         t.strip_suffix("(connection error)").unwrap_or(t).trim().to_owned()
     });
     let st = |id| Some(Status { id, cause: None, rc, ldap_error: ldap_error.clone() });
-    if v.contains("Problem connecting to replica") {
+    // Up to 1.3.5.13 a failed connect or bind reads `-1 Unable to acquire replicaLDAP error: …`.
+    let old_generic = v.contains("Unable to acquire replicaLDAP error:");
+    if v.contains("Problem connecting to replica") || old_generic {
         if v.contains("(SSL not enabled)") {
             return st("389.ssl-not-enabled");
         }

@@ -4,6 +4,7 @@ mod ds;
 mod exchange;
 mod junk;
 mod r389;
+mod r389_log;
 mod real389;
 mod regressions;
 mod schema;

@@ -7,7 +7,9 @@ use crate::support::*;
 
 /// Every string of spec/389-status.md, verbatim, with its verdict.
 const DOCUMENTED: &[(&str, &str)] = &[
-    ("Error (0) No replication sessions started since server startup", "389.agreement-disabled"),
+    // Without nsds5ReplicaEnabled to tell, an agreement with no session yet (the fixture
+    // `agreement-disabled` has `off`: see `one_fixture_per_verdict`).
+    ("Error (0) No replication sessions started since server startup", "389.no-session-yet"),
     ("Error (0) Replica acquired successfully: agreement disabled", "389.agreement-disabled"),
     ("Error (0) Replica acquired successfully: Protocol stopped", "389.protocol-stopped"),
     ("Error (0) Replica acquired successfully: Incremental update started", "389.healthy"),

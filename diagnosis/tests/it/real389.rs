@@ -37,16 +37,11 @@ const CASES: &[(&str, &str, Option<&str>)] = &[
 
 /// Real cases today's engine reads wrong, with what it says instead. The test fails when that
 /// reading changes: a fix removes its entry here (and the case then must get its verdict).
-/// - `firewall-drop`: the status says `Error (-1) … Can't contact LDAP server` (the connect
-///   timed out: the SYNs got no answer), and only the errors log tells the timeout:
-///   `slapi_ldap_bind - Could not send bind request … network error 110 (Connection timed out,
-///   host "127.0.0.1:PORT")`; the engine reads the status alone and says `refused`.
-/// - `stall`: the stalled rule compares the supplier's RUV with `nsds5AgmtMaxCSN`, which the
-///   real server keeps on the replica entry and moves at write time (`agmt_update_maxcsn`,
-///   called by `write_changelog_and_ruv`), so it equals the supplier's newest change even while
-///   nothing is sent; what lags is `nsds5replicaLastUpdateEnd` (and the consumer's RUV).
-const MISREAD: &[(&str, &str, Option<&str>)] =
-    &[("firewall-drop", "389.connection-error", Some("refused")), ("stall", "389.healthy", None)];
+/// Both earlier entries are fixed: `firewall-drop` takes its cause (`timeout`) from the errors
+/// log's `network error 110 (Connection timed out …)`, and `stall` compares the supplier's newest
+/// change with `nsds5replicaLastUpdateEnd` and the consumer's RUV rather than with
+/// `nsds5AgmtMaxCSN`, which the real server moves at write time.
+const MISREAD: &[(&str, &str, Option<&str>)] = &[];
 
 /// Lag the stall case shows: its newest change is about 20 s after the last one sent; a
 /// threshold of 10 s also shows that no healthy real case lags.
