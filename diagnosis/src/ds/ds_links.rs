@@ -87,24 +87,42 @@ fn first_step(name: &str, domain: &str, id: &str, down: &[DsEvent], dup: &[(Stri
             "Give {name} a server id of its own: {rs} already has another directory server with server id {id} connected for \"{domain}\" and refuses this one (54). Two servers of one topology must never share an id"
         ));
     }
-    let (why, rs) = down.iter().rev().find_map(|e| e.no_rs.as_ref())?;
-    let rs_list = rs.join(", ");
-    Some(match why {
-        NoRs::Refused => format!(
-            "Nothing accepts connections at {rs_list} for {name} (connection refused): start the replication server there, or open its replication port to {name}"
-        ),
-        NoRs::TimedOut => format!(
-            "{name}'s connection to {rs_list} timed out: check the firewalls between them, and that the replication server answers"
-        ),
-        NoRs::Error(text) if text.contains("SSL") || text.contains("PKIX") => format!(
-            "The TLS handshake of {name} with {rs_list} fails ({text}): fix the certificate or the truststore"
-        ),
-        NoRs::Error(text) => format!("{name}'s connection to {rs_list} fails: {text}"),
-        NoRs::FinalFailed => format!(
-            "The replication servers with ids {rs_list} answered {name}'s first handshake for \"{domain}\", then its connection to the one it chose failed: the line before this one says why"
-        ),
-        NoRs::NoneAnswered => return None,
-    })
+    let mut said = down.iter().rev().filter_map(|e| e.no_rs.as_ref());
+    let (why, rs) = said.next()?;
+    let failure = |why: &NoRs, rs_list: &str| -> Option<String> {
+        Some(match why {
+            NoRs::Refused => format!(
+                "nothing accepts connections at {rs_list} for {name} (connection refused): start the replication server there, or open its replication port to {name}"
+            ),
+            NoRs::TimedOut => format!(
+                "{name}'s connection to {rs_list} timed out: check the firewalls between them, and that the replication server answers"
+            ),
+            NoRs::Error(text) if text.contains("SSL") || text.contains("PKIX") => format!(
+                "the TLS handshake of {name} with {rs_list} fails ({text}): fix the certificate or the truststore"
+            ),
+            NoRs::Error(text) => format!("{name}'s connection to {rs_list} fails: {text}"),
+            NoRs::FinalFailed | NoRs::NoneAnswered => return None,
+        })
+    };
+    let upper = |s: String| {
+        let mut c = s.chars();
+        c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    };
+    match why {
+        // 23 comes right after the line of the final connection's failure (17, 212, 119).
+        NoRs::FinalFailed => {
+            let ids = rs.join(", ");
+            let then = said
+                .next()
+                .and_then(|(w2, rs2)| failure(w2, &rs2.join(", ")))
+                .unwrap_or_else(|| "its connection to the one it chose failed".to_owned());
+            Some(format!(
+                "The replication servers with ids {ids} answered {name}'s first handshake for \"{domain}\"; then {then}"
+            ))
+        }
+        NoRs::NoneAnswered => None,
+        other => failure(other, &rs.join(", ")).map(upper),
+    }
 }
 
 /// Connections that broke in their handshake (178), logged by the RS, for

@@ -2,7 +2,11 @@
 //! sides' lines, and the verdicts about them (`ds.connection-flapping`,
 //! `ds.rs-peer-unreachable`). The current state wins over history; absence
 //! of a connect line is evidence only where the file that would hold it
-//! exists.
+//! exists. A server that stopped cleanly (its 139 carrying 141, then 203)
+//! ends its links with that line: its peers write nothing for it.
+//! Only servers that run an RS are expected to link: a server whose
+//! topology entry gives ports but no replication port, or whose lines show
+//! only a DS, has none.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +33,9 @@ pub struct LinkEvent {
     pub side: String,
     /// Who opened the link, when the line tells.
     pub initiator: Option<String>,
+    /// The side's own stop line (139 carrying 141, 203), standing for the
+    /// loss its peers never wrote.
+    pub stop: bool,
     pub evidence: Evidence,
 }
 
@@ -54,6 +61,7 @@ pub fn collect(w: &World, case: &Case) -> BTreeMap<LinkKey, Vec<LinkEvent>> {
                 accept,
                 side: name.clone(),
                 initiator,
+                stop: false,
                 evidence: e.evidence.clone(),
             });
         }
@@ -63,6 +71,7 @@ pub fn collect(w: &World, case: &Case) -> BTreeMap<LinkKey, Vec<LinkEvent>> {
             .servers
             .iter()
             .filter(|s| s.flavor.as_deref().and_then(Flavor::parse).is_none_or(|f| f == Flavor::Ds))
+            .filter(|s| runs_rs(w, s))
             .collect();
         for (i, a) in ds.iter().enumerate() {
             for b in ds.iter().skip(i + 1) {
@@ -72,10 +81,37 @@ pub fn collect(w: &World, case: &Case) -> BTreeMap<LinkKey, Vec<LinkEvent>> {
             }
         }
     }
-    for events in links.values_mut() {
+    for ((a, b, _), events) in links.iter_mut() {
         events.sort_by_key(|e| e.at);
+        for side in [a, b] {
+            let Some(stop) = w.logs.get(side.as_str()).and_then(|l| l.stop_event()) else { continue };
+            if events.last().is_some_and(|e| e.up && e.at <= stop.at) {
+                events.push(LinkEvent {
+                    at: stop.at,
+                    up: false,
+                    accept: false,
+                    side: side.clone(),
+                    initiator: None,
+                    stop: true,
+                    evidence: stop.evidence.clone(),
+                });
+            }
+        }
     }
     links
+}
+
+/// Does the server run an RS? Its topology entry's replication port says
+/// so; ports without one say it does not; else its lines tell, and a
+/// server that left no lines is given the benefit of the doubt.
+fn runs_rs(w: &World, s: &TopoServer) -> bool {
+    if s.replication_port.is_some() {
+        return true;
+    }
+    if s.admin_port.is_some() || s.ldap_port.is_some() {
+        return false;
+    }
+    w.logs.get(&s.name).is_none_or(|l| l.has_rs_lines() || l.events.is_empty())
 }
 
 fn key(a: &str, b: &str, domain: &str) -> LinkKey {
@@ -200,7 +236,15 @@ fn unreachable(w: &World, a: &str, b: &str, domain: &str, events: &[LinkEvent], 
             return;
         }
     }
-    let (alive_a, alive_b) = (w.alive(a, failed_at), w.alive(b, failed_at));
+    let (alive_a, alive_b) = match losses.first() {
+        // A clean stop: the stopped side is down, the other runs unless its
+        // own log says it stopped too (a quiet log after a peer's stop is normal).
+        Some(e) if e.stop => {
+            let running = |n: &str| n != e.side && w.logs.get(n).is_some_and(|l| !l.stopped_at_end());
+            (running(a), running(b))
+        }
+        _ => (w.alive(a, failed_at), w.alive(b, failed_at)),
+    };
     let Some((server, peer)) = sides(w, (a, b), events, &losses, (alive_a, alive_b)) else { return };
     let (s, p) = (w.srv(server), w.srv(peer));
     let peer_alive = if peer == a { alive_a } else { alive_b };

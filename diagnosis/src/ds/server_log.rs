@@ -97,6 +97,37 @@ impl ServerLog {
         })
     }
 
+    /// Its last stop line, when it is stopped at the end (139 carrying 141,
+    /// or 203): a cleanly stopped server's peers write nothing, so this is
+    /// the line that says its links ended.
+    pub fn stop_event(&self) -> Option<&Event> {
+        if !self.stopped_at_end() {
+            return None;
+        }
+        // The first stop line after the last start: the shutdown notice, which says how.
+        let after = self
+            .events
+            .iter()
+            .rposition(|e| matches!(e.kind, Kind::Started | Kind::Listening { .. }))
+            .map_or(0, |i| i + 1);
+        self.events[after..].iter().find(|e| matches!(e.kind, Kind::Stopping))
+    }
+
+    /// Does it run a replication server, as far as its lines tell?
+    pub fn has_rs_lines(&self) -> bool {
+        self.events.iter().any(|e| {
+            matches!(
+                e.kind,
+                Kind::Listening { .. }
+                    | Kind::ConnectedToRs { .. }
+                    | Kind::AcceptedRs { .. }
+                    | Kind::AcceptedDs { .. }
+                    | Kind::RsLinkLost { .. }
+                    | Kind::CannotBind { .. }
+            )
+        })
+    }
+
     /// Stopped at the end: its last start or stop line is a stop.
     pub fn stopped_at_end(&self) -> bool {
         self.events

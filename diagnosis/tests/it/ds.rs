@@ -196,3 +196,92 @@ fn without_probes_the_accepting_sides_105_lines_tell_a_tls_failure() {
     assert!(v.evidence.iter().any(|e| e.text.contains("validity check failed")), "{:#?}", v.evidence);
     assert!(v.evidence.iter().any(|e| e.text.contains("msgID=105")), "{:#?}", v.evidence);
 }
+
+// ------------------------------------------------------------ fixtures in the 2.6 and 3.0 dialects,
+// written from the catalogs at tags 2.6.0 and 3.0.0 (docs/ds-versions.md)
+
+#[test]
+fn v2_6_a_killed_peer_is_181_per_domain_and_remote_down() {
+    let r = run("ds/v2.6-remote-killed");
+    for d in ["cn=schema", "cn=admin data", D] {
+        let v = one(&r, "ds.rs-peer-unreachable", &[("server", "ds-1"), ("peer", "ds-2"), ("domain", d)]);
+        assert_eq!(v.cause.as_deref(), Some("remote-down"), "{d}");
+        assert!(v.evidence[0].text.contains("severity=SEVERE_ERROR msgID=14942389 "), "{:#?}", v.evidence);
+        // 2.6: the dsreplication shape.
+        command(v, "dsreplication initialize");
+    }
+    assert_eq!(r.verdicts.len(), 3);
+}
+
+#[test]
+fn v2_6_a_cleanly_stopped_peer_ends_its_links_with_its_own_stop_line() {
+    let r = run("ds/v2.6-peer-stopped");
+    for d in ["cn=schema", "cn=admin data", D] {
+        let v = one(&r, "ds.rs-peer-unreachable", &[("server", "ds-1"), ("peer", "ds-2"), ("domain", d)]);
+        assert_eq!(v.cause.as_deref(), Some("remote-down"), "its peers write nothing: its own log says it stopped");
+        assert!(
+            v.evidence.iter().any(|e| e.file == "servers/ds-2/errors"
+                && e.text.contains(
+                    "alert ID 458893):  The Directory Server has started the shutdown process.  The shutdown"
+                )),
+            "{:#?}",
+            v.evidence
+        );
+    }
+    assert!(!ids(&r).contains(&"ds.healthy"));
+}
+
+#[test]
+fn v3_0_a_killed_peer_is_53_with_dotted_msgids() {
+    let r = run("ds/v3.0-remote-killed");
+    let v = one(&r, "ds.rs-peer-unreachable", &[("server", "ds-1"), ("peer", "ds-2"), ("domain", D)]);
+    assert_eq!(v.cause.as_deref(), Some("remote-down"));
+    assert!(v.evidence[0].text.contains("msgID=org.opends.messages.replication.53 msg=Exception when reading messages from Replication server RS(2) for domain"));
+    assert_eq!(r.verdicts.len(), 3, "one per domain");
+}
+
+#[test]
+fn v3_0_a_ds_whose_final_connection_times_out_names_the_rs() {
+    let r = run("ds/v3.0-ds-final-connection-timeout");
+    one(&r, "ds.rs-not-listening", &[("server", "ds-1")]);
+    let v = one(&r, "ds.ds-to-rs-unreachable", &[("server", "ds-1"), ("domain", D)]);
+    // 23 names the RS id that answered its probe; 212 the URL that then timed out.
+    assert_eq!(
+        v.guidance[0],
+        step_with(v, &["ids 2 answered ds-1's first handshake", "ds-2.example.com:8989", "timed out"])
+    );
+}
+
+#[test]
+fn v3_0_tls_on_java_8_ranks_the_trust_managers_text_and_ignores_a_probe_that_hung_up() {
+    let v = unreachable_cause("ds/v3.0-tls-untrusted-java8", "tls-handshake");
+    assert_eq!(v.guidance[0], step_with(&v, &["ds-2 does not trust the certificate ds-1 presents", "-showcerts"]));
+    assert!(!v.evidence.iter().any(|e| e.text.contains("Remote host closed connection")), "{:#?}", v.evidence);
+}
+
+#[test]
+fn v2_6_a_duplicate_server_id_is_told_from_the_rss_54() {
+    let r = run("ds/v2.6-duplicate-server-id");
+    assert_eq!(
+        r.verdicts.len(),
+        3,
+        "one per domain of ds-3, no link verdict for a server without an RS:\n{}",
+        diagnosis::report::human(&r)
+    );
+    let v = one(&r, "ds.ds-to-rs-unreachable", &[("server", "ds-3"), ("domain", D)]);
+    assert_eq!(
+        v.guidance[0],
+        step_with(v, &["Give ds-3 a server id of its own", "Replication Server 8989 1", "server id 1"])
+    );
+    assert!(v.evidence.iter().any(|e| e.text.contains("msgID=14942262 ")), "the 54 line is evidence");
+}
+
+#[test]
+fn v3_0_a_ds_in_bad_generation_id_status_is_a_data_problem() {
+    let r = run("ds/v3.0-bad-generation-status");
+    assert_eq!(ids(&r), ["ds.generation-id-mismatch"]);
+    let v = one(&r, "ds.generation-id-mismatch", &[("server", "ds-2"), ("domain", D)]);
+    assert_eq!(v.evidence.len(), 3, "146 and 135 on the RS, 96 on the DS: {:#?}", v.evidence);
+    guidance_lacks(v, "firewall");
+    command(v, "dsreplication initialize");
+}
