@@ -30,7 +30,15 @@ use crate::{cmd, CIDR_PREFIX};
 enum Request {
     Socket { ipv4: bool, reply: mpsc::SyncSender<io::Result<OwnedFd>> },
     Counters { reply: mpsc::SyncSender<io::Result<TcpCounters>> },
+    /// Writes a `/proc/sys/net/…` setting of the host's namespace.
+    Sysctl { path: &'static str, value: String, reply: mpsc::SyncSender<io::Result<()>> },
 }
+
+/// The settings every test host gets: ICMP errors are not rate-limited
+/// (the kernel sends one per second per peer after a burst of 6; servers
+/// on a virtual clock retry a hundred times faster than the product, and a
+/// rejected SYN would go unanswered, like a drop).
+pub const SETTINGS: &[(&str, &str)] = &[("/proc/sys/net/ipv4/icmp_ratelimit", "0")];
 
 /// A host's TCP counters since its namespace was made (the kernel's MIB).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -94,6 +102,10 @@ fn worker(netns_path: String, ready: mpsc::SyncSender<io::Result<()>>, requests:
             }
             Request::Counters { reply } => {
                 let _ = reply.send(read_counters());
+            }
+            Request::Sysctl { path, value, reply } => {
+                // /proc/sys/net is the opening thread's namespace's.
+                let _ = reply.send(std::fs::write(path, &value));
             }
         }
     }
@@ -173,6 +185,14 @@ impl Host {
     /// host: one round trip to its thread.
     pub fn tcp_socket(&self, ipv4: bool) -> io::Result<OwnedFd> {
         self.ask(|reply| Request::Socket { ipv4, reply })
+    }
+
+    /// Sets one of its `/proc/sys/net` settings.
+    pub fn sysctl(&self, path: &'static str, value: &str) -> io::Result<()> {
+        if !path.starts_with("/proc/sys/net/") {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{path} is not a network setting")));
+        }
+        self.ask(|reply| Request::Sysctl { path, value: value.to_owned(), reply })
     }
 
     /// Its TCP counters now.

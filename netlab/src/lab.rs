@@ -204,6 +204,13 @@ impl Lab {
         for ((name, ns), address) in hosts.iter().zip(host_ns).zip(&self.addresses) {
             let host = Host::enter(name, ns, *address)?;
             cmd::ip_batch(Some(ns), false, &host.setup_lines())?;
+            for (path, value) in crate::host::SETTINGS {
+                host.sysctl(path, value).map_err(|source| Error::Host {
+                    host: name.to_string(),
+                    what: "cannot set a network setting",
+                    source,
+                })?;
+            }
             self.hosts.push(Arc::new(host));
         }
         tracing::debug!(lab = self.id, hosts = hosts.len(), "lab up");

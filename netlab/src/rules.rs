@@ -49,6 +49,9 @@ pub enum Packets {
     Opening,
     /// Everything but the handshake's SYN and SYN-ACK.
     NotOpening,
+    /// Everything but SYNs and RSTs: a rule that answers with RST must let
+    /// the other direction's RSTs through (its own answers among them).
+    NotOpeningNorReset,
 }
 
 /// What happens to a matching packet.
@@ -95,6 +98,7 @@ impl Rule {
             Packets::All => {}
             Packets::Opening => s.push_str(" tcp flags & (syn | ack) == syn"),
             Packets::NotOpening => s.push_str(" tcp flags & syn == 0"),
+            Packets::NotOpeningNorReset => s.push_str(" tcp flags & (syn | rst) == 0"),
         }
         match self.verdict {
             Verdict::Drop => s.push_str(" drop"),
@@ -175,6 +179,9 @@ mod tests {
         assert!(rule(Packets::All, Verdict::DropOverRate { bytes_per_second: 100_000, burst_bytes: 10_000 })
             .nft()
             .ends_with("limit rate over 100000 bytes/second burst 10000 bytes drop"));
+        assert!(rule(Packets::NotOpeningNorReset, Verdict::RejectTcpReset)
+            .nft()
+            .ends_with("tcp dport 8989 tcp flags & (syn | rst) == 0 reject with tcp reset"));
         assert!(rule(Packets::All, Verdict::RejectIcmpPortUnreachable)
             .nft()
             .ends_with("reject with icmpx type port-unreachable"));

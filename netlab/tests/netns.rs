@@ -177,3 +177,20 @@ fn sweep_removes_a_dead_owners_namespaces_and_never_a_live_ones() {
     assert!(!removed.contains(&live) && now.contains(&live), "the live owner's stays: {removed:?}");
     cleanup.expect("remove the test's own namespace");
 }
+
+#[tokio::test]
+async fn a_hosts_settings_are_its_own_and_icmp_errors_are_not_rate_limited() {
+    let lab = lab(&["a", "b"]);
+    let (a, b) = (lab.host("a").expect("a").clone(), lab.host("b").expect("b").clone());
+    let (_l, at) = listen(&lab, "b").await;
+    b.install("r", &[rule(&a, &b, at.port(), Packets::Opening, Verdict::RejectIcmpPortUnreachable)]).expect("icmp");
+    // Far past the kernel's default burst of 6 ICMP errors a second to one peer.
+    for i in 0..40 {
+        // Under the 1 s SYN retransmission: a rate-limited (unanswered) SYN would time out.
+        let e = dial(&lab, "a", at, Duration::from_millis(500)).await.expect_err("refused");
+        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "attempt {i}: {e}");
+    }
+    let root = std::fs::read_to_string("/proc/sys/net/ipv4/icmp_ratelimit").expect("root's setting");
+    assert_ne!(root.trim(), "", "the machine's own setting is untouched ({root:?})");
+    assert!(b.sysctl("/etc/passwd", "x").is_err(), "only network settings");
+}
