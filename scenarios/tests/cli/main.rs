@@ -6,7 +6,6 @@ mod analyzer;
 mod common;
 mod diagnose;
 mod files;
-mod lab;
 mod mesh;
 mod pipes;
 mod shards;
