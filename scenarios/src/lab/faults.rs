@@ -118,18 +118,22 @@ impl Lab {
             }
         };
         let id = self.next_fault_id();
+        // The timeline says it as it was asked (`drop`), not with every default filled in.
+        let asked = describe(&Value::Object(body.clone()));
         body.insert("name".into(), json!(format!("lab-{id}")));
         let toxic = Toxic::from_json(&Value::Object(body)).map_err(refused)?;
-        self.install(id, on, toxic, "trainer").await
+        self.install(id, on, toxic, "trainer", asked).await
     }
 
-    /// Installs `toxic` on every link of `on` (all or none) and registers it as fault `id`.
+    /// Installs `toxic` on every link of `on` (all or none) and registers it
+    /// as fault `id`; `said` is how the timeline tells it.
     pub(super) async fn install(
         &self,
         id: u64,
         on: Vec<LinkRef>,
         toxic: Toxic,
         by: &'static str,
+        said: String,
     ) -> Result<FaultView, LabError> {
         let mut done = Vec::new();
         for l in &on {
@@ -149,10 +153,17 @@ impl Lab {
         let view = FaultView { id, link: link.clone(), on: on.iter().map(|l| l.to_string()).collect(), by, fault };
         self.inner().faults.insert(
             id,
-            Registered { link: link.clone(), on, toxic: toxic.name.clone(), by, fault: view.fault.clone() },
+            Registered {
+                link: link.clone(),
+                on,
+                toxic: toxic.name.clone(),
+                by,
+                fault: view.fault.clone(),
+                said: said.clone(),
+            },
         );
         self.emit("fault-added", &view);
-        self.note(by, format!("{} on {link} (fault {id})", describe(&view.fault)));
+        self.note(by, format!("{said} on {link} (fault {id})"));
         self.dirty.notify_one();
         Ok(view)
     }
@@ -177,7 +188,7 @@ impl Lab {
             fault: reg.fault.clone(),
         };
         self.emit("fault-removed", &view);
-        self.note("trainer", format!("healed {}: removed {} (fault {n})", reg.link, describe(&reg.fault)));
+        self.note("trainer", format!("healed {}: removed {} (fault {n})", reg.link, reg.said));
         self.dirty.notify_one();
         Ok(view)
     }

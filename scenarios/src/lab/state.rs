@@ -53,6 +53,8 @@ pub(super) struct Registered {
     pub by: &'static str,
     /// The toxic as installed, for the view once it is gone.
     pub fault: Value,
+    /// How the timeline told it (`drop`).
+    pub said: String,
 }
 
 #[derive(Debug, Default)]

@@ -139,7 +139,8 @@ impl Lab {
     }
 
     fn take_verdicts(&self, verdicts: Vec<diagnosis::Verdict>, at: String) {
-        let key = |v: &diagnosis::Verdict| (v.id.clone(), v.subject.clone());
+        // A cause that settles (unknown, then remote-down) is a change worth telling.
+        let key = |v: &diagnosis::Verdict| (v.id.clone(), v.subject.clone(), v.cause.clone());
         let change = {
             let mut inner = self.inner();
             inner.engine.snapshots += 1;
@@ -197,7 +198,8 @@ impl Lab {
         let result = match &s.action {
             Action::Fault { links, toxic } => {
                 let id = self.next_fault_id();
-                self.install(id, links.clone(), toxic.clone(), "scenario")
+                let said = format!("{} ({})", super::faults::describe(&toxic.to_json()), s.place);
+                self.install(id, links.clone(), toxic.clone(), "scenario", said)
                     .await
                     .map(|_| None)
                     .map_err(|e| e.to_string())
