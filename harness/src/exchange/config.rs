@@ -87,6 +87,28 @@ pub enum Capacity {
 }
 
 impl Capacity {
+    /// `unlimited`, `200/h` (or `200 messages/h`), `600 objects/h`.
+    pub fn parse(text: &str) -> Result<Capacity, HarnessError> {
+        let t = text.trim().to_ascii_lowercase();
+        if t == "unlimited" {
+            return Ok(Capacity::Unlimited);
+        }
+        let bad = || {
+            HarnessError::Config(format!(
+                "capacity {text:?}: write unlimited, N/h (messages an hour) or N objects/h, N from 1 to {}",
+                u32::MAX
+            ))
+        };
+        let rate = t.strip_suffix("/h").ok_or_else(bad)?.trim();
+        let (n, unit) = rate.split_once(' ').map_or((rate, "messages"), |(n, u)| (n, u.trim()));
+        let n: u32 = n.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?;
+        match unit {
+            "messages" | "message" => Ok(Capacity::MessagesPerHour(n)),
+            "objects" | "object" => Ok(Capacity::ObjectsPerHour(n)),
+            _ => Err(bad()),
+        }
+    }
+
     /// Virtual time one message with `objects` objects takes.
     pub fn service(self, objects: usize) -> Duration {
         let hour = Duration::from_secs(3600);
@@ -278,6 +300,17 @@ mod tests {
         let mut spec = OrgSpec::full(2, &Schedule::default());
         spec.sites[1].site = "LONDON".into();
         assert!(spec.validate().expect_err("twice").to_string().contains("two sites"));
+    }
+
+    #[test]
+    fn capacities_parse_and_refuse_nonsense() {
+        assert_eq!(Capacity::parse("200/h").expect("200"), Capacity::MessagesPerHour(200));
+        assert_eq!(Capacity::parse("200 messages/h").expect("200"), Capacity::MessagesPerHour(200));
+        assert_eq!(Capacity::parse("600 objects/h").expect("600"), Capacity::ObjectsPerHour(600));
+        assert_eq!(Capacity::parse("Unlimited").expect("unlimited"), Capacity::Unlimited);
+        for bad in ["0/h", "-5/h", "200", "200 bananas/h", "lots/h", "99999999999/h"] {
+            assert!(Capacity::parse(bad).expect_err(bad).to_string().contains(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -9,8 +9,9 @@
 //!   when it announced more objects, the requester, now ready, asks for the
 //!   next set from the reply's last USN (1068, 1100, 1058).
 //!
-//! The capacity is kept on average: each message's work starts when the
-//! previous one's ended (or now, if idle), so late wake-ups do not add up.
+//! The capacity is kept on average: while busy, each message's work starts
+//! when the previous one's ended (not when the task woke up), so late
+//! wake-ups do not add up; after idle time it starts now.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +33,12 @@ impl Pacer {
         if product.is_zero() {
             return;
         }
-        self.busy_until = self.busy_until.max(Instant::now()) + node.real(product);
+        let (now, real) = (Instant::now(), node.real(product));
+        // Still busy with the last message (it ended a moment ago): this one
+        // starts when that one ended, so late wake-ups do not add up. Idle:
+        // it starts now.
+        let busy = now.saturating_duration_since(self.busy_until) <= real.max(Duration::from_millis(5));
+        self.busy_until = if busy { self.busy_until } else { now } + real;
         tokio::time::sleep_until(self.busy_until).await;
     }
 }
