@@ -130,8 +130,10 @@ fn inboxes<'r>(ctx: &Ctx, flows: &Flows<'r>, name: &dyn Fn(&str) -> String) -> V
         if !grows(&backlog) || waiting.is_empty() {
             continue;
         }
-        let (first, last) = (samples[0], samples[samples.len() - 1]);
-        let handed = live.iter().map(|f| f.handed.iter().filter(|r| r.at < last).count()).sum();
+        // Rates over the later half of the samples, where the backlog grows
+        // (a schedule raised mid-way brings its load from then on).
+        let (first, last) = (samples[samples.len() / 2], samples[samples.len() - 1]);
+        let handed = live.iter().map(|f| f.handed.iter().filter(|r| r.at >= first && r.at < last).count()).sum();
         let taken = live.iter().map(|f| f.taken.iter().filter(|r| r.at >= first).count()).sum();
         out.push(Inbox {
             name: name(x),
