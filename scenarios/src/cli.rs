@@ -30,6 +30,8 @@ pub enum Command {
     Diagnose(DiagnoseArgs),
     /// Print the verdict catalog.
     Verdicts(VerdictsArgs),
+    /// An emulated day of an Exchange 5.5 organization: messages counted on the sockets, beside the seed's formula.
+    ExchangeDay(crate::exchange::day::ExchangeDayArgs),
     /// List the scenarios a run would take (name, file, family, tags), for a CI matrix to read.
     List(ListArgs),
     /// JSON Lines reports: `report merge` makes one report from the shards of a run.
@@ -134,7 +136,10 @@ pub struct VerdictsArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct MeshArgs {
-    /// Number of servers (each runs an RS and a DS).
+    /// The product family: ds (DS/OpenDJ servers) or exchange (Exchange 5.5 bridgeheads, one per site).
+    #[arg(long, default_value = "ds", value_parser = ["ds", "exchange"])]
+    pub flavor: String,
+    /// Number of servers (each runs an RS and a DS; exchange: sites, one bridgehead each).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=500))]
     pub servers: u16,
     /// Product version of every server (2.6, 6.5, 7.0, 7.1 …): picks the log dialect and the domains.

@@ -17,6 +17,7 @@
 //! - [`out`]: standard output that a closed pipe ends quietly.
 //! - [`cli`]: the command line (clap types), parsed into validated settings.
 //! - [`run_cmd`], [`mesh_cmd`]: `replharness run` and `replharness mesh`.
+//! - [`exchange`]: the Exchange 5.5 flavor: its scenario files, plan and run, `exchange-day`, `mesh --flavor exchange`.
 //! - [`list_cmd`], [`merge_cmd`]: `replharness list` and `replharness report merge`.
 //! - [`lab`]: `replharness lab`, the trainers' web page over a live topology.
 
@@ -24,6 +25,7 @@ pub mod analyzer;
 pub mod cli;
 pub mod duration;
 pub mod error;
+pub mod exchange;
 pub mod expect;
 pub mod format;
 pub mod lab;

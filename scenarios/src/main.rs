@@ -78,6 +78,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Mesh(args) if args.flavor == "exchange" => scenarios::exchange::mesh::command(args).await,
+        Command::ExchangeDay(args) => scenarios::exchange::day_command(args).await,
         Command::Mesh(args) => {
             let settings = MeshSettings::try_from(args)?;
             out::line(&format!("seed: {}", settings.seed))?;

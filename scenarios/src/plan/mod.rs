@@ -32,7 +32,7 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// A scenario, checked and typed: what the runner plays.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub name: String,
     /// The file it came from (`library/NAME.toml` for the bundled ones).
@@ -56,6 +56,8 @@ pub struct Plan {
     /// `None`: probes off.
     pub probe_timeout: Option<Duration>,
     pub expect: Vec<Expectation>,
+    /// An Exchange organization and its timeline ([`crate::exchange`]); `None` for the other flavors.
+    pub exchange: Option<crate::exchange::ExchangePlan>,
 }
 
 /// One `[[expect]]`.
@@ -69,8 +71,23 @@ pub enum Expectation {
 
 /// Reads a scenario file into its plan.
 pub fn load(file: &str, text: &str) -> Result<Plan, Error> {
+    if let Some(plan) = crate::exchange::plan::load(file, text)? {
+        return Ok(plan);
+    }
     let (sc, loc) = crate::format::parse(file, text)?;
     Plan::from_scenario(&sc, &loc)
+}
+
+/// A `fault` step's toxic, checked by the fault proxy as for every other
+/// flavor, for a plan built elsewhere ([`crate::exchange::plan`]).
+pub(crate) fn toxic_for(
+    loc: &Locator,
+    names: Vec<&str>,
+    time_scale: f64,
+    i: usize,
+    step: &crate::format::FaultStep,
+) -> Result<fault_proxy::Toxic, Error> {
+    fault::toxic(&Ctx { loc, names, time_scale }, i, step)
 }
 
 /// What the checks share: the places and the server names.
@@ -183,6 +200,7 @@ impl Plan {
             steps,
             probe_timeout,
             expect,
+            exchange: None,
         })
     }
 

@@ -78,7 +78,7 @@ impl Stage {
         }
     }
 
-    fn get(&self) -> String {
+    pub(crate) fn get(&self) -> String {
         self.0.lock().map(|s| s.clone()).unwrap_or_default()
     }
 }
@@ -140,6 +140,10 @@ async fn play(
     stage: &Stage,
     until: tokio::time::Instant,
 ) -> Result<Judged, Error> {
+    if let Some(ex) = &plan.exchange {
+        let (verdicts, failures, kept) = crate::exchange::runner::play(plan, ex, seed, opts, stage, until).await?;
+        return Ok(Judged { verdicts, failures, kept });
+    }
     let world = world::World::up(plan, seed).await?;
     let body = async {
         act::timeline(plan, &world, stage).await?;
