@@ -6,6 +6,7 @@ mod analyzer;
 mod common;
 mod diagnose;
 mod files;
+mod lab;
 mod mesh;
 mod pipes;
 mod shards;
