@@ -32,10 +32,10 @@ def read_table(path):
 def stall_option(replharness):
     """The diagnose option that sets the 389.stalled lag threshold, if this build has one."""
     out = subprocess.run([replharness, "diagnose", "--help"], capture_output=True, text=True).stdout
-    for m in re.finditer(r"(--[a-z0-9][a-z0-9.-]*)", out):
-        if "389" in m.group(1) or "stall" in m.group(1) or "lag" in m.group(1):
-            return m.group(1)
-    return None
+    options = re.findall(r"(--[a-z0-9][a-z0-9.-]*)", out)
+    if "--389-stall-lag" in options:
+        return "--389-stall-lag"
+    return next((o for o in options if "stall" in o), None)
 
 
 def diagnose(replharness, case, extra):
