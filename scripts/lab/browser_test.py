@@ -237,7 +237,8 @@ def run(args):
             raise Failed(f"the verdict shows no cause or guidance:\n{panel}")
         step("PASS the link is drawn down; the verdict names firewall-drop and its guidance")
         if args.screenshot:
-            # Let the log tail and timeline settle into the picture.
+            # The first verdict's evidence open, and the log tail settled, for the picture.
+            wd.click(wd.find("#verdicts .verdict details summary"))
             time.sleep(1.5)
             wd.screenshot(args.screenshot)
             step(f"screenshot: {args.screenshot}")
@@ -283,7 +284,7 @@ def main():
     ap.add_argument("--appear", type=float, default=30, help="seconds the verdict may take to appear")
     ap.add_argument("--go", type=float, default=60, help="seconds it may take to go")
     ap.add_argument("--width", type=int, default=1600)
-    ap.add_argument("--height", type=int, default=1000)
+    ap.add_argument("--height", type=int, default=1150)
     args = ap.parse_args()
     try:
         run(args)

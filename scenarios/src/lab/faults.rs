@@ -164,7 +164,7 @@ impl Lab {
         );
         self.emit("fault-added", &view);
         self.note(by, format!("{said} on {link} (fault {id})"));
-        self.dirty.notify_one();
+        self.acted();
         Ok(view)
     }
 
@@ -189,7 +189,7 @@ impl Lab {
         };
         self.emit("fault-removed", &view);
         self.note("trainer", format!("healed {}: removed {} (fault {n})", reg.link, reg.said));
-        self.dirty.notify_one();
+        self.acted();
         Ok(view)
     }
 

@@ -89,7 +89,7 @@ impl Lab {
         let view = self.server_view(&server).await;
         self.emit("server", &view);
         self.note("trainer", what);
-        self.dirty.notify_one();
+        self.acted();
         Ok(view)
     }
 

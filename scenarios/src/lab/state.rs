@@ -9,6 +9,7 @@
 //! whether a stopped server was killed.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ use super::error::LabError;
 use super::view::{EngineView, LinkView, StateView, TimelineEntry};
 use crate::error::Error;
 use crate::plan::{LinkRef, PlannedStep};
+use crate::probe::ProbeLine;
 use crate::runner::case::CaseDir;
 use crate::runner::world::World;
 
@@ -78,6 +80,13 @@ pub struct Lab {
     events: broadcast::Sender<LabEvent>,
     /// Poked at every change; the engine takes a fresh snapshot soon after.
     pub(super) dirty: Notify,
+    /// Set by every action (fault, server, scenario step): the next snapshot
+    /// probes again. Probes are connections the servers log (a TCP connect
+    /// that sends nothing is 86 on a DS), so they run once per action, not
+    /// at every snapshot: what the engine needs from them (no answer,
+    /// refused, no such name) changes only with an action.
+    pub(super) probe_due: AtomicBool,
+    pub(super) probes: Mutex<Vec<ProbeLine>>,
     pub(super) cancel: CancellationToken,
     tasks: TaskTracker,
 }
@@ -115,6 +124,8 @@ impl Lab {
             inner: Mutex::new(Inner { next_id: 1, ..Inner::default() }),
             events: broadcast::channel(EVENT_BUFFER).0,
             dirty: Notify::new(),
+            probe_due: AtomicBool::new(true),
+            probes: Mutex::new(Vec::new()),
             cancel: CancellationToken::new(),
             tasks: TaskTracker::new(),
         });
@@ -179,6 +190,12 @@ impl Lab {
     /// The virtual clock now, as the logs stamp it.
     pub(super) fn now_text(&self) -> String {
         self.world.mesh.clock().now().format(&Rfc3339).unwrap_or_default()
+    }
+
+    /// Something was done: a fresh snapshot soon, with fresh probes.
+    pub(super) fn acted(&self) {
+        self.probe_due.store(true, Ordering::SeqCst);
+        self.dirty.notify_one();
     }
 
     /// Adds a timeline entry and announces it.

@@ -454,3 +454,41 @@ fault = { type = "reject", attributes = { reset_existing = true } }
     .await;
     lab.shutdown().await;
 }
+
+/// Probes are connections the servers log (86 on a DS for a connect that
+/// sends nothing): they run once per action, so the engine's snapshots do
+/// not feed the logs they read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_run_once_per_action_not_at_every_snapshot() {
+    let lab = lab(2).await;
+    let app = app(lab.clone());
+    let count_86 = |app: Router| async move {
+        let (_, v) = call(&app, "GET", "/api/servers/ds-1/logs?lines=5000", None).await;
+        v["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .filter(|l| l["line"].as_str().is_some_and(|t| t.contains(" msgID=86 ")))
+            .count()
+    };
+    let s = state_until(&app, "healthy", |s| has_verdict(s, "ds.healthy")).await;
+    let first = s["engine"]["snapshots"].as_u64().expect("snapshots");
+    let before = count_86(app.clone()).await;
+    state_until(&app, "three more snapshots", |s| s["engine"]["snapshots"].as_u64() >= Some(first + 3)).await;
+    assert_eq!(count_86(app.clone()).await, before, "snapshots without an action probe nothing");
+
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/api/faults",
+        Some(r#"{"link": "ds-1 <-> ds-2", "fault": {"type": "latency", "attributes": {"latency": 1}}}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let until = tokio::time::Instant::now() + VERDICT_WAIT;
+    while count_86(app.clone()).await == before {
+        assert!(tokio::time::Instant::now() < until, "an action probes again: ds-2's probe reaches ds-1");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    lab.shutdown().await;
+}

@@ -2,12 +2,14 @@
 //! - a log tail per server: every new record is a `log` event;
 //! - the link watcher: on the harness's change notices, a `links` event
 //!   whenever a link or DS session comes up or goes down;
-//! - the engine: a fresh snapshot of the case folder (probes along the
-//!   servers' own paths, then every server's files) diagnosed by the
-//!   built-in engine, on every change (after a short settle) and every
-//!   `--refresh` when nothing changes; a `verdicts` event when they differ;
+//! - the engine: a fresh snapshot of the case folder (every server's files,
+//!   and the probes along the servers' own paths, run again after each
+//!   action) diagnosed by the built-in engine, on every change (after a
+//!   short settle) and every `--refresh` when nothing changes; a `verdicts`
+//!   event when they differ;
 //! - the scenario's later steps, on the virtual clock, as `run` plays them.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,10 +115,13 @@ impl Lab {
     /// engine run on it; the verdicts replace the last ones.
     pub async fn snapshot(&self) {
         let mesh = &self.world.mesh;
-        let probes = match self.settings.plan.probe_timeout {
-            Some(wait) => probe::run(mesh, wait).await,
-            None => Vec::new(),
-        };
+        if let Some(wait) = self.settings.plan.probe_timeout {
+            if self.probe_due.swap(false, Ordering::SeqCst) {
+                let fresh = probe::run(mesh, wait).await;
+                *self.probes.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
+            }
+        }
+        let probes = self.probes.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let at = self.now_text();
         if let Err(e) = self.case.write(mesh, &probes) {
             self.engine_failed(format!("writing the case folder: {e}"));
@@ -223,7 +228,7 @@ impl Lab {
             // The step's error names its place and action already.
             Err(e) => self.note("scenario", format!("failed: {e}")),
         }
-        self.dirty.notify_one();
+        self.acted();
     }
 }
 

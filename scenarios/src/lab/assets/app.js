@@ -10,6 +10,7 @@ let state = null;
 let selectedLog = null;
 const logs = new Map(); // server -> {next: record number expected next, lines: [{n, line}]}
 let refreshTimer = null;
+const openEvidence = new Set(); // verdicts whose evidence the trainer opened
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -44,7 +45,7 @@ async function api(method, path, body) {
 }
 
 function showError(e) {
-  const box = document.getElementById("error");
+  const box = document.getElementById("toast");
   box.textContent = String(e.message || e);
   box.hidden = false;
   setTimeout(() => { box.hidden = true; }, 6000);
@@ -143,7 +144,7 @@ function renderGraph() {
     name.textContent = s.name;
     const sub = svg("text", { class: "sub", y: 16 });
     sub.textContent = `${s.state} · ${s.flavor} ${s.version}`;
-    const addr = svg("text", { class: "sub", y: 72 });
+    const addr = svg("text", { class: "host", y: 74 });
     addr.textContent = `${s.host}`;
     grp.append(name, sub, addr);
     if (s.dns === "broken") {
@@ -239,7 +240,7 @@ function serverMenu(s, ev) {
     s.dns === "broken"
       ? el("button", { "data-action": "restore-dns", class: "heal", onclick: () => go("restore-dns") }, `Restore the DNS record of ${s.host}`)
       : el("button", { "data-action": "break-dns", class: "danger", onclick: () => go("break-dns") }, `Break the DNS record of ${s.host}`),
-    el("button", { onclick: () => { selectedLog = s.name; closeMenu(); renderLogTabs(); renderLog(); } }, "Show its logs"),
+    el("button", { onclick: () => { selectedLog = s.name; followLog = true; closeMenu(); renderLogTabs(); renderLog(); } }, "Show its logs"),
   ];
   openMenu(ev, items);
 }
@@ -258,6 +259,10 @@ function renderVerdicts() {
     const subject = Object.entries(v.subject || {}).map(([k, x]) => `${k}=${x}`).join("  ");
     const ev = el("details", {}, el("summary", {}, `evidence (${v.evidence.length})`),
       el("pre", {}, v.evidence.map((e) => `${e.file}:${e.line}: ${e.text}`).join("\n")));
+    // Re-rendering must not close what the trainer opened.
+    const key = v.id + " " + subject;
+    ev.open = openEvidence.has(key);
+    ev.addEventListener("toggle", () => { if (ev.open) openEvidence.add(key); else openEvidence.delete(key); });
     const todo = el("ol", {}, ...(v.guidance || []).map((g) => el("li", {}, g)));
     return el("div", { class: `verdict ${v.severity}`, "data-id": v.id },
       el("div", {}, el("span", { class: "id" }, v.id), v.cause ? el("span", { class: "cause" }, v.cause) : ""),
@@ -279,20 +284,32 @@ function renderLogTabs() {
   const tabs = document.getElementById("log-tabs");
   if (!selectedLog && state.servers.length) selectedLog = state.servers[0].name;
   tabs.replaceChildren(...state.servers.map((s) =>
-    el("button", { class: s.name === selectedLog ? "on" : "", "data-log": s.name, onclick: () => { selectedLog = s.name; renderLogTabs(); renderLog(); } }, s.name)));
+    el("button", { class: s.name === selectedLog ? "on" : "", "data-log": s.name, onclick: () => { selectedLog = s.name; followLog = true; renderLogTabs(); renderLog(); } }, s.name)));
 }
+
+// The tail follows new lines unless the trainer scrolled up to read.
+let followLog = true;
 
 function renderLog() {
   const pre = document.getElementById("log");
   const buf = logs.get(selectedLog);
-  const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 20;
   pre.replaceChildren(...(buf ? buf.lines : []).map((l) => {
     const sev = /severity=(\w+)/.exec(l.line);
     const cls = sev && /ERROR/.test(sev[1]) ? "sev-error" : sev && /WARN/.test(sev[1]) ? "sev-warning" : "";
     return el("span", { class: cls }, l.line + "\n");
   }));
-  if (atEnd) pre.scrollTop = pre.scrollHeight;
+  if (followLog) pre.scrollTop = pre.scrollHeight;
 }
+
+document.getElementById("log").addEventListener("scroll", (ev) => {
+  const pre = ev.target;
+  followLog = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 20;
+});
+// The panel above grows and shrinks with the verdicts: the tail stays in view.
+new ResizeObserver(() => {
+  const pre = document.getElementById("log");
+  if (followLog) pre.scrollTop = pre.scrollHeight;
+}).observe(document.getElementById("log"));
 
 function addLog(server, n, line) {
   let buf = logs.get(server);
