@@ -23,6 +23,8 @@ pub const LIBRARY: &[(&str, &str)] = &[
     ("library/tls-expired-certificate.toml", include_str!("../library/tls-expired-certificate.toml")),
     ("library/tls-name-mismatch.toml", include_str!("../library/tls-name-mismatch.toml")),
     ("library/tls-firewall-drop.toml", include_str!("../library/tls-firewall-drop.toml")),
+    ("library/duplicate-server-id.toml", include_str!("../library/duplicate-server-id.toml")),
+    ("library/generation-id-bad-status.toml", include_str!("../library/generation-id-bad-status.toml")),
     ("library/exchange-healthy.toml", include_str!("../library/exchange-healthy.toml")),
     ("library/exchange-overloaded.toml", include_str!("../library/exchange-overloaded.toml")),
     ("library/exchange-no-reply.toml", include_str!("../library/exchange-no-reply.toml")),

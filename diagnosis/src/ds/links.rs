@@ -188,7 +188,8 @@ fn flapping(w: &World, a: &str, b: &str, domain: &str, events: &[LinkEvent], opt
 
 /// Which side is the subject's `server`: the running one; when both run,
 /// the side that first opened the link, else the one that logged the
-/// failure, else the one whose own probes towards the other explain most.
+/// failure, else the one whose own probes towards the other explain most,
+/// else the initiator of a handshake that broke.
 fn sides<'s>(
     w: &World,
     (a, b): (&'s str, &'s str),
@@ -201,9 +202,7 @@ fn sides<'s>(
         (true, false) => Some((a, b)),
         (false, true) => Some((b, a)),
         (true, true) => {
-            // Who opened it: an accept or connect line, else a handshake that
-            // broke (179 and 145 tell the initiating side).
-            let init = events.iter().find_map(|e| e.initiator.clone()).or_else(|| initiator_from_attempts(w, a, b));
+            let init = events.iter().find_map(|e| e.initiator.clone());
             let logged = losses.first().map(|e| e.side.clone());
             let rank = |from: &str, to: &str| {
                 let found = cause(w, from, to, &w.srv(to), true, true);
@@ -214,7 +213,13 @@ fn sides<'s>(
                 (ra, rb) if rb < ra => Some(b.to_owned()),
                 _ => Some(a.to_owned()),
             };
-            let s = init.or(logged).or(prober).unwrap_or_else(|| a.to_owned());
+            // Both RSs dial each other: a handshake that broke (179, 145) tells
+            // who opened that one attempt only, so it decides last.
+            let s = init
+                .or(logged)
+                .or(prober)
+                .or_else(|| initiator_from_attempts(w, a, b))
+                .unwrap_or_else(|| a.to_owned());
             Some(if s == b { (b, a) } else { (a, b) })
         }
     }
