@@ -215,11 +215,8 @@ fn sides<'s>(
             };
             // Both RSs dial each other: a handshake that broke (179, 145) tells
             // who opened that one attempt only, so it decides last.
-            let s = init
-                .or(logged)
-                .or(prober)
-                .or_else(|| initiator_from_attempts(w, a, b))
-                .unwrap_or_else(|| a.to_owned());
+            let s =
+                init.or(logged).or(prober).or_else(|| initiator_from_attempts(w, a, b)).unwrap_or_else(|| a.to_owned());
             Some(if s == b { (b, a) } else { (a, b) })
         }
     }

@@ -285,3 +285,17 @@ fn v3_0_a_ds_in_bad_generation_id_status_is_a_data_problem() {
     guidance_lacks(v, "firewall");
     command(v, "dsreplication initialize");
 }
+
+/// docs/ds-versions.md's example lines are lines the engine reads.
+#[test]
+fn the_version_pages_example_lines_are_read() {
+    let md = include_str!("../../../docs/ds-versions.md");
+    let block = md.split("```text\n").nth(1).and_then(|b| b.split("```").next()).expect("the example block");
+    let mut n = 0;
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let parsed = diagnosis::ds::log::parse_line(line).unwrap_or_else(|| panic!("not in the format: {line}"));
+        assert!(diagnosis::ds::classify(parsed.msg).is_some(), "not read: {line}");
+        n += 1;
+    }
+    assert!(n >= 10, "{n} example lines");
+}
