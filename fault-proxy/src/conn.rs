@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::fault_set::{until_change, FaultSet, NewConn};
 use crate::fds::{self, Admission};
-use crate::io::{self as sio, PipePool};
-use crate::pump::{End, Pump};
+use crate::io as sio;
+use crate::pump::{End, Pools, Pump};
 use crate::stats::{ByteCounters, ConnCtx, ConnStats, ConnTable};
 use crate::toxic::Direction;
 
@@ -27,8 +27,8 @@ pub(crate) struct ConnEnv {
     pub faults: watch::Receiver<Arc<FaultSet>>,
     pub bytes: Arc<ByteCounters>,
     pub table: Arc<ConnTable>,
-    /// The server's pipes for the zero-copy path.
-    pub pipes: Arc<PipePool>,
+    /// The server's pipes and blocks.
+    pub pools: Arc<Pools>,
     /// The server's count of connections against its descriptor limit.
     pub admission: Arc<Admission>,
 }
@@ -113,8 +113,8 @@ pub(crate) async fn run(env: ConnEnv, id: u64, client: TcpStream, peer: SocketAd
     let _listed = env.table.list(stats.clone());
     let ctx = ConnCtx { stats, seed: env.seed, proxy_bytes: env.bytes.clone() };
     let stop = cancel.child_token();
-    let up = Pump::new(&ctx, Direction::Upstream, &client, &server, env.faults.clone(), &stop, &env.pipes);
-    let down = Pump::new(&ctx, Direction::Downstream, &server, &client, env.faults.clone(), &stop, &env.pipes);
+    let up = Pump::new(&ctx, Direction::Upstream, &client, &server, env.faults.clone(), &stop, &env.pools);
+    let down = Pump::new(&ctx, Direction::Downstream, &server, &client, env.faults.clone(), &stop, &env.pools);
     // Either direction ending the whole connection stops the other.
     let ends = |end: End| {
         if !matches!(end, End::Closed) {

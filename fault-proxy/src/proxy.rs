@@ -16,8 +16,8 @@ use crate::conn::ConnEnv;
 use crate::error::ProxyError;
 use crate::fault_set::{Entry, FaultSet, DEFAULT_BUFFER};
 use crate::fds::Admission;
-use crate::io::PipePool;
 use crate::listener::{self, Listener};
+use crate::pump::Pools;
 use crate::stats::{lock, ByteCounters, ConnTable, ConnView, Counters, TaskCount};
 use crate::toxic::Toxic;
 
@@ -39,7 +39,7 @@ pub(crate) struct Shared {
     pub seed: u64,
     pub dial_timeout: Duration,
     pub allow_remote: bool,
-    pub pipes: Arc<PipePool>,
+    pub pools: Arc<Pools>,
     pub admission: Arc<Admission>,
 }
 
@@ -64,7 +64,7 @@ pub(crate) struct ProxyInner {
     seed: u64,
     dial_timeout: Duration,
     allow_remote: bool,
-    pipes: Arc<PipePool>,
+    pools: Arc<Pools>,
     admission: Arc<Admission>,
 }
 
@@ -94,7 +94,7 @@ impl ProxyInner {
             seed: shared.seed,
             dial_timeout: shared.dial_timeout,
             allow_remote: shared.allow_remote,
-            pipes: shared.pipes.clone(),
+            pools: shared.pools.clone(),
             admission: shared.admission.clone(),
         })
     }
@@ -237,7 +237,7 @@ impl ProxyInner {
                 faults: self.faults.subscribe(),
                 bytes: self.bytes.clone(),
                 table: self.conns.clone(),
-                pipes: self.pipes.clone(),
+                pools: self.pools.clone(),
                 admission: self.admission.clone(),
             },
             applied: self.applied.clone(),

@@ -188,7 +188,7 @@ impl ProxyServer {
             seed: options.seed,
             dial_timeout: options.dial_timeout,
             allow_remote: options.allow_remote,
-            pipes: Arc::default(),
+            pools: Arc::default(),
             admission: Arc::new(Admission::from_limit()),
         };
         Self { proxies: Arc::new(Mutex::new(BTreeMap::new())), options, shared }

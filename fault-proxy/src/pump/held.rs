@@ -1,37 +1,92 @@
 //! The bytes a direction holds while faults delay them, within the
 //! proxy's budget (`buffer_bytes`, 1 MiB per direction by default).
 //!
-//! One ring buffer per direction, allocated when a fault first makes it
-//! hold bytes, grown by doubling up to the budget and freed once it is
-//! empty again: an idle connection holds nothing, a connection under a
-//! latency fault holds what is in flight and never more than its budget.
-//! A full buffer stops the reader (back-pressure on the sender through
-//! TCP), it never drops a byte.
+//! The bytes wait in 64 KiB blocks ([`BLOCK`]) taken from the server's
+//! [`BlockPool`] as they are needed and given back as soon as they are
+//! written: an idle connection holds none, a connection under a latency
+//! fault holds what is in flight, never more than its budget (rounded up to
+//! whole blocks, plus the one being written out). Blocks go back to the pool rather than to the allocator, so a
+//! block's pages are faulted in once and reused by the next stream: growing
+//! a buffer copies nothing and touches no fresh memory. A full budget stops
+//! the reader (back-pressure on the sender through TCP), it never drops a
+//! byte.
 //!
-//! Bytes are read straight into the ring and written straight out of it;
-//! the ring keeps, beside the bytes, a queue of chunks (a length and when
-//! it is due). A chunk that falls due within [`COALESCE`] of the one before
-//! it joins that one (due at the later time), so a stream of small reads
-//! costs one entry per [`COALESCE`], not one per read.
+//! Bytes are read straight into the last block and written straight out of
+//! the first; beside them is a queue of chunks (a length and when it is
+//! due). A chunk that falls due within [`COALESCE`] of the one before it
+//! joins that one (due at the later time), so a stream of small reads costs
+//! one entry per [`COALESCE`], not one per read.
 //!
 //! ```text
-//!  buf: [ ......|<------- len bytes ------->|...... ]
-//!              head                  head + len (mod capacity)
+//!  blocks: [ ..head|xxxxxxxx ] [ xxxxxxxxxxxxxxxx ] [ xxxx|tail.... ]
+//!          written  <-------------- len bytes -------------->  free
 //!  chunks: (len 1, due t1) (len 2, due t2) ...   sum of lens = len
 //! ```
 
 use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 /// Chunks due this close to each other are written as one.
 pub const COALESCE: Duration = Duration::from_micros(250);
-/// The first allocation (or the whole budget, if smaller).
-const FIRST: usize = 16 * 1024;
+/// The size of a block.
+pub const BLOCK: usize = 64 * 1024;
 /// Chunks queued at most (bytes are bounded by the budget; this bounds
 /// the queue beside them).
 const MAX_CHUNKS: usize = 4096;
+
+/// Idle blocks shared by every connection of a server, at most `keep` of
+/// them (the rest go back to the allocator).
+#[derive(Debug)]
+pub struct BlockPool {
+    idle: Mutex<Vec<Box<[u8]>>>,
+    keep: usize,
+}
+
+impl BlockPool {
+    /// Idle blocks a pool keeps by default: 16 MiB.
+    pub const KEEP: usize = 256;
+
+    pub fn new(keep: usize) -> Self {
+        BlockPool { idle: Mutex::new(Vec::new()), keep }
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Box<[u8]>>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn take(&self, size: usize) -> Box<[u8]> {
+        if size == BLOCK {
+            if let Some(b) = self.idle().pop() {
+                return b;
+            }
+        }
+        vec![0u8; size].into_boxed_slice()
+    }
+
+    fn give(&self, block: Box<[u8]>) {
+        if block.len() == BLOCK {
+            let mut idle = self.idle();
+            if idle.len() < self.keep {
+                idle.push(block);
+            }
+        }
+    }
+
+    /// Idle blocks now.
+    #[cfg(test)]
+    pub fn idle_count(&self) -> usize {
+        self.idle().len()
+    }
+}
+
+impl Default for BlockPool {
+    fn default() -> Self {
+        BlockPool::new(BlockPool::KEEP)
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Chunk {
@@ -41,9 +96,13 @@ struct Chunk {
 
 /// A direction's held bytes and their delivery times.
 #[derive(Debug)]
-pub(crate) struct Held {
-    buf: Box<[u8]>,
+pub(crate) struct Held<'a> {
+    pool: &'a BlockPool,
+    blocks: VecDeque<Box<[u8]>>,
+    /// Where the unwritten bytes start in the first block.
     head: usize,
+    /// Where the free room starts in the last block.
+    tail: usize,
     len: usize,
     chunks: VecDeque<Chunk>,
     /// Bytes of the front chunk already written.
@@ -51,9 +110,18 @@ pub(crate) struct Held {
     last_due: Option<Instant>,
 }
 
-impl Held {
-    pub fn new() -> Self {
-        Held { buf: Box::default(), head: 0, len: 0, chunks: VecDeque::new(), front_written: 0, last_due: None }
+impl<'a> Held<'a> {
+    pub fn new(pool: &'a BlockPool) -> Self {
+        Held {
+            pool,
+            blocks: VecDeque::new(),
+            head: 0,
+            tail: 0,
+            len: 0,
+            chunks: VecDeque::new(),
+            front_written: 0,
+            last_due: None,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -65,8 +133,9 @@ impl Held {
     }
 
     /// Bytes allocated now (the memory the direction holds).
+    #[cfg(test)]
     pub fn capacity(&self) -> usize {
-        self.buf.len()
+        self.blocks.iter().map(|b| b.len()).sum()
     }
 
     /// No more may be read under `budget`.
@@ -74,25 +143,26 @@ impl Held {
         self.len >= budget || self.chunks.len() >= MAX_CHUNKS
     }
 
-    /// Free room to read into, contiguous, at most `budget - len` bytes
-    /// (growing the buffer up to `budget` first if it is full). Empty when
+    /// Free room to read into, contiguous, at most `budget - len` bytes (a
+    /// block is taken first if the last one is full). Empty when
     /// [`Held::is_full`].
     pub fn spare(&mut self, budget: usize) -> &mut [u8] {
         if self.is_full(budget) {
             return &mut [];
         }
-        if self.len == 0 {
-            self.head = 0;
+        if self.blocks.back().is_none_or(|b| self.tail == b.len()) {
+            self.blocks.push_back(self.pool.take(BLOCK.min(budget)));
+            self.tail = 0;
         }
-        if self.len == self.buf.len() {
-            let grown = (self.buf.len() * 2).max(FIRST).min(budget);
-            self.grow(grown);
+        let tail = self.tail;
+        let n = budget - self.len;
+        match self.blocks.back_mut() {
+            Some(b) => {
+                let end = b.len().min(tail + n);
+                &mut b[tail..end]
+            }
+            None => &mut [],
         }
-        let cap = self.buf.len();
-        let tail = (self.head + self.len) % cap.max(1);
-        let contiguous = if tail >= self.head && self.len < cap { cap - tail } else { self.head - tail };
-        let n = contiguous.min(budget - self.len);
-        &mut self.buf[tail..tail + n]
     }
 
     /// `n` bytes were read into [`Held::spare`]: they are due at `at`, or
@@ -101,7 +171,8 @@ impl Held {
         if n == 0 {
             return;
         }
-        debug_assert!(self.len + n <= self.buf.len());
+        debug_assert!(self.blocks.back().is_some_and(|b| self.tail + n <= b.len()));
+        self.tail += n;
         self.len += n;
         let due = self.last_due.map_or(at, |d| d.max(at));
         self.last_due = Some(due);
@@ -126,10 +197,10 @@ impl Held {
 
     /// The front chunk's bytes left to write, as far as they are contiguous.
     pub fn front(&self) -> &[u8] {
-        let Some(c) = self.chunks.front() else { return &[] };
+        let (Some(c), Some(b)) = (self.chunks.front(), self.blocks.front()) else { return &[] };
+        let end = if self.blocks.len() == 1 { self.tail } else { b.len() };
         let left = c.len - self.front_written;
-        let n = left.min(self.buf.len() - self.head);
-        &self.buf[self.head..self.head + n]
+        &b[self.head..end.min(self.head + left)]
     }
 
     /// `n` bytes of [`Held::front`] were written; true when that finished the chunk.
@@ -137,9 +208,22 @@ impl Held {
         let Some(c) = self.chunks.front() else { return false };
         debug_assert!(n <= c.len - self.front_written);
         let chunk_len = c.len;
-        self.head = (self.head + n) % self.buf.len().max(1);
+        self.head += n;
         self.len -= n;
         self.front_written += n;
+        let first_done = match self.blocks.front() {
+            Some(b) => self.head == b.len() || (self.blocks.len() == 1 && self.head == self.tail),
+            None => false,
+        };
+        if first_done {
+            if let Some(b) = self.blocks.pop_front() {
+                self.pool.give(b);
+            }
+            self.head = 0;
+            if self.blocks.is_empty() {
+                self.tail = 0;
+            }
+        }
         if self.front_written < chunk_len {
             return false;
         }
@@ -148,24 +232,26 @@ impl Held {
         true
     }
 
-    /// Frees the buffer once it is empty (a later fault allocates afresh).
+    /// Gives the blocks back once nothing is held.
     pub fn release_if_empty(&mut self) {
-        if self.len == 0 && !self.buf.is_empty() {
-            self.buf = Box::default();
+        if self.len == 0 {
+            while let Some(b) = self.blocks.pop_front() {
+                self.pool.give(b);
+            }
             self.head = 0;
-            self.chunks = VecDeque::new();
+            self.tail = 0;
+            if self.chunks.capacity() > 64 {
+                self.chunks = VecDeque::new();
+            }
         }
     }
+}
 
-    /// Moves the bytes to a buffer of `cap` bytes, oldest first.
-    fn grow(&mut self, cap: usize) {
-        let mut buf = vec![0u8; cap].into_boxed_slice();
-        let old = self.buf.len();
-        let first = self.len.min(old - self.head);
-        buf[..first].copy_from_slice(&self.buf[self.head..self.head + first]);
-        buf[first..self.len].copy_from_slice(&self.buf[..self.len - first]);
-        self.buf = buf;
-        self.head = 0;
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        while let Some(b) = self.blocks.pop_front() {
+            self.pool.give(b);
+        }
     }
 }
 
@@ -206,7 +292,8 @@ mod tests {
 
     #[test]
     fn never_holds_more_than_the_budget_and_frees_when_empty() {
-        let mut h = Held::new();
+        let pool = BlockPool::default();
+        let mut h = Held::new(&pool);
         assert_eq!(h.capacity(), 0, "nothing allocated before a fault holds bytes");
         let t = Instant::now();
         let data = vec![7u8; 100_000];
@@ -216,11 +303,21 @@ mod tests {
         assert_eq!(drain(&mut h, usize::MAX).len(), 40_000);
         h.release_if_empty();
         assert_eq!(h.capacity(), 0);
+        let budget = 4 * BLOCK;
+        assert_eq!(fill(&mut h, &vec![1u8; 5 * BLOCK], budget, t), budget);
+        assert_eq!(h.capacity(), budget, "whole blocks up to the budget");
+        drain(&mut h, usize::MAX);
+        assert_eq!(h.capacity(), 0, "written blocks go back at once");
+        assert_eq!(pool.idle_count(), 4, "to the pool, for the next stream");
+        let mut again = Held::new(&pool);
+        fill(&mut again, &[2u8; 10], budget, t);
+        assert_eq!(pool.idle_count(), 3, "taken from the pool, not allocated");
     }
 
     #[test]
     fn close_chunks_coalesce_and_never_overtake() {
-        let mut h = Held::new();
+        let pool = BlockPool::default();
+        let mut h = Held::new(&pool);
         let t = Instant::now();
         fill(&mut h, b"ab", 1024, t + Duration::from_millis(10));
         fill(&mut h, b"c", 1024, t + Duration::from_millis(10) + Duration::from_micros(100));
@@ -239,10 +336,11 @@ mod tests {
         /// same bytes in the same order, within the budget.
         #[test]
         fn bytes_come_out_as_they_went_in(
-            ops in proptest::collection::vec((1usize..5000, 0usize..5000), 1..60),
-            budget in 1024usize..20_000,
+            ops in proptest::collection::vec((1usize..100_000, 0usize..100_000), 1..60),
+            budget in 1024usize..200_000,
         ) {
-            let mut h = Held::new();
+            let pool = BlockPool::new(2);
+            let mut h = Held::new(&pool);
             let t = Instant::now();
             let (mut sent, mut got) = (Vec::new(), Vec::new());
             let mut next = 0u8;
@@ -251,7 +349,7 @@ mod tests {
                 let n = fill(&mut h, &data, budget, t + Duration::from_millis(i as u64));
                 sent.extend_from_slice(&data[..n]);
                 next = next.wrapping_sub((write - n) as u8);
-                prop_assert!(h.len() <= budget && h.capacity() <= budget);
+                prop_assert!(h.len() <= budget && h.capacity() <= (budget.div_ceil(BLOCK) + 1) * BLOCK);
                 got.extend(drain(&mut h, read));
                 if h.is_empty() { h.release_if_empty(); }
             }

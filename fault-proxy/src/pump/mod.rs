@@ -39,6 +39,7 @@ use crate::fault_set::{sleep_until_opt, until_change, Active, FaultSet};
 use crate::io::PipePool;
 use crate::stats::ConnCtx;
 use crate::toxic::Direction;
+use held::BlockPool;
 use held::Held;
 use splice::{Step, ZeroCopy};
 use state::{Allowance, Timeout, TimeoutClock};
@@ -48,10 +49,16 @@ use write::{due_at, Ends, Pace};
 const OVERDUE_SLACK: Duration = Duration::from_millis(1);
 /// Bytes written in one turn at most before reading gets its look again.
 const WRITE_TURN: usize = 1 << 20;
-/// An empty held buffer up to this size stays allocated while faults are on.
-const KEEP_IDLE: usize = 64 * 1024;
 /// A `timeout` toxic's bytes are read into this much scratch and dropped.
 const DISCARD: usize = 16 * 1024;
+
+/// What a server's connections share: splice pipes for the zero-copy path,
+/// blocks for the bytes faults hold.
+#[derive(Debug, Default)]
+pub(crate) struct Pools {
+    pub pipes: PipePool,
+    pub blocks: BlockPool,
+}
 
 /// How a direction ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +92,7 @@ enum Event {
 pub(crate) struct Pump<'a> {
     ends: Ends<'a>,
     faults: watch::Receiver<Arc<FaultSet>>,
-    held: Held,
+    held: Held<'a>,
     allowance: Allowance,
     timeout: TimeoutClock,
     /// `limit_data` reached: close once the held bytes are written.
@@ -104,19 +111,19 @@ impl<'a> Pump<'a> {
         dst: &'a TcpStream,
         faults: watch::Receiver<Arc<FaultSet>>,
         stop: &'a CancellationToken,
-        pipes: &'a PipePool,
+        pools: &'a Pools,
     ) -> Self {
         Pump {
             ends: Ends { ctx, dir, src, dst, stop },
             faults,
-            held: Held::new(),
+            held: Held::new(&pools.blocks),
             allowance: Allowance::default(),
             timeout: TimeoutClock::default(),
             close_after_flush: false,
             eof: false,
             rng: Rng::new(ctx.seed, ctx.stats.id, dir),
             pace: Pace::new(),
-            zero_copy: ZeroCopy::new(pipes),
+            zero_copy: ZeroCopy::new(&pools.pipes),
         }
     }
 
@@ -143,11 +150,7 @@ impl<'a> Pump<'a> {
         if self.eof && self.held.is_empty() && !act.stop_writing {
             return Some(if self.ends.close(act.slow_close).await { End::Closed } else { End::Cancelled });
         }
-        // An empty buffer is kept while faults are on (unless it grew
-        // large), so a paced stream does not allocate at every chunk.
-        if act.is_clear() || self.held.capacity() > KEEP_IDLE {
-            self.held.release_if_empty();
-        }
+        self.held.release_if_empty();
         // Nothing touches this direction: move bytes without copying them.
         if act.is_clear() && self.held.is_empty() && !self.eof && self.zero_copy.ready(now) {
             return match self.zero_copy.round(self.ends, &mut self.faults, &set, now).await {
