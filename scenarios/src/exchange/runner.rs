@@ -22,14 +22,14 @@ use crate::{analyzer, expect};
 /// Verdicts, unmet expectations, the kept case folder.
 pub(crate) type Judged = (Vec<diagnosis::Verdict>, Vec<String>, Option<PathBuf>);
 
-struct World {
-    org: Organization,
+pub(crate) struct World {
+    pub(crate) org: Organization,
     proxies: ProxyServer,
     links: BTreeMap<(String, String), Proxy>,
 }
 
 impl World {
-    async fn up(ex: &ExchangePlan, seed: u64) -> Result<World, Error> {
+    pub(crate) async fn up(ex: &ExchangePlan, seed: u64) -> Result<World, Error> {
         let mut spec = ex.org.clone();
         spec.seed = seed;
         let org = Organization::bind(spec).await?;
@@ -66,14 +66,14 @@ impl World {
         Ok(())
     }
 
-    fn proxy(&self, link: &(String, String)) -> Result<&Proxy, Error> {
+    pub(crate) fn proxy(&self, link: &(String, String)) -> Result<&Proxy, Error> {
         self.links.get(link).ok_or_else(|| Error::Proxy {
             link: format!("{}->{}", link.0, link.1),
             source: fault_proxy::ProxyError::ProxyNotFound,
         })
     }
 
-    async fn shutdown(&self) {
+    pub(crate) async fn shutdown(&self) {
         self.org.shutdown().await;
         self.proxies.shutdown().await;
     }
@@ -122,7 +122,7 @@ pub(crate) async fn play(
     result
 }
 
-async fn step(s: &ExPlanned, world: &World) -> Result<(), Error> {
+pub(crate) async fn step(s: &ExPlanned, world: &World) -> Result<(), Error> {
     apply(s, world).await.map_err(|e| Error::Step {
         place: s.place.clone(),
         action: s.action.verb(),

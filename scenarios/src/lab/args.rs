@@ -23,16 +23,18 @@ pub struct LabArgs {
     /// The product family of the servers.
     #[arg(long, default_value = "ds", value_parser = ["ds", "389", "exchange"], conflicts_with = "scenario")]
     pub flavor: String,
-    /// Number of servers, named ds-1 … ds-N as `replharness mesh` names them.
+    /// Number of servers (Exchange: sites), named as `replharness mesh` names them: ds-1 … ds-N,
+    /// BH-LONDON, BH-PARIS …
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=32), conflicts_with = "scenario")]
     pub servers: u16,
-    /// Product version of every server (2.6, 6.5, 7.0, 7.1 …).
-    #[arg(long, default_value = "7.1", conflicts_with = "scenario")]
-    pub version: String,
-    /// Replicated backend (repeat for more); cn=schema, and cn=admin data before 7, are added.
-    #[arg(long = "backend", default_value = "dc=example,dc=com", conflicts_with = "scenario")]
+    /// DS: the product version of every server (2.6, 6.5, 7.0, 7.1 …; default 7.1).
+    #[arg(long, conflicts_with = "scenario")]
+    pub version: Option<String>,
+    /// DS: a replicated backend (repeat for more; default dc=example,dc=com); cn=schema, and
+    /// cn=admin data before 7, are added.
+    #[arg(long = "backend", conflicts_with = "scenario")]
     pub backends: Vec<String>,
-    /// Mutual TLS on every replication connection.
+    /// DS: mutual TLS on every replication connection.
     #[arg(long, conflicts_with = "scenario")]
     pub tls: bool,
     /// Divide every product interval by this and stretch log time by it (1 to 10000;
@@ -106,19 +108,34 @@ impl LabSettings {
             }
             None => {
                 let flavor = super::topology::Flavor::parse(&a.flavor)?;
+                if flavor == super::topology::Flavor::Exchange {
+                    let ds_only =
+                        [("--version", a.version.is_some()), ("--backend", !a.backends.is_empty()), ("--tls", a.tls)];
+                    if let Some((flag, _)) = ds_only.iter().find(|(_, given)| *given) {
+                        return Err(BadInput(format!("{flag} is for DS servers, not Exchange bridgeheads")));
+                    }
+                    if a.servers < 2 {
+                        return Err(BadInput(format!(
+                            "--servers {}: an Exchange organization needs 2 sites or more to replicate between",
+                            a.servers
+                        )));
+                    }
+                }
                 if let Some(b) = a.backends.iter().find(|b| !b.contains('=')) {
                     return Err(BadInput(format!("--backend {b:?} is not a DN such as dc=example,dc=com")));
                 }
+                let backends = if a.backends.is_empty() { vec!["dc=example,dc=com".to_owned()] } else { a.backends };
                 let spec = super::topology::FlavorSpec {
                     flavor,
                     servers: usize::from(a.servers),
-                    version: a.version,
-                    backends: a.backends,
+                    version: a.version.unwrap_or_else(|| "7.1".to_owned()),
+                    backends,
                     tls: a.tls,
                     time_scale: a.time_scale.unwrap_or(DEFAULT_TIME_SCALE),
                 };
                 let plan = super::topology::flavor(&spec).map_err(bad)?;
-                (plan, format!("{} {} servers", spec.servers, flavor.name()))
+                let what = if flavor == super::topology::Flavor::Exchange { "sites" } else { "servers" };
+                (plan, format!("{} {} {what}", spec.servers, flavor.name()))
             }
         };
         Ok(LabSettings {

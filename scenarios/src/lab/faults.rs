@@ -88,18 +88,19 @@ impl Lab {
     fn directed(&self, text: &str, port: Port) -> Result<Vec<LinkRef>, LabError> {
         let (a, b, both) = parse_link(text)
             .ok_or_else(|| LabError::BadRequest(format!("link {text:?} is not \"A <-> B\" or \"A -> B\"")))?;
-        let (a, b) = (self.server(&a)?.name(), self.server(&b)?.name());
+        let (a, b) = (self.server(&a)?, self.server(&b)?);
         let mut on = vec![LinkRef { from: a.clone(), to: b.clone(), port }];
         if both && a != b {
             on.push(LinkRef { from: b, to: a, port });
         }
-        let proxied = &self.settings.plan.proxied;
+        let proxied = &self.proxied;
         if let Some(missing) = on.iter().find(|l| !proxied.contains(l)) {
             let known = proxied.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
             return Err(LabError::UnknownLink { link: missing.to_string(), known });
         }
         // Topology order for the pair, so `ds-2 <-> ds-1` reads `ds-1 <-> ds-2`.
-        let order = |n: &str| self.world.mesh.servers().iter().position(|s| s.name() == n);
+        let names = self.net.names();
+        let order = |n: &str| names.iter().position(|s| s == n);
         if on.len() == 2 && order(&on[0].from) > order(&on[0].to) {
             on.swap(0, 1);
         }
@@ -135,33 +136,41 @@ impl Lab {
         by: &'static str,
         said: String,
     ) -> Result<FaultView, LabError> {
+        let link = link_text(&on);
+        let fault = toxic.to_json();
+        let view = FaultView { id, link: link.clone(), on: on.iter().map(|l| l.to_string()).collect(), by, fault };
+        // Registered (as pending) before it is on any proxy, so no reader
+        // takes it for a toxic nobody installed.
+        let reg = Registered {
+            link: link.clone(),
+            on: on.clone(),
+            toxic: toxic.name.clone(),
+            by,
+            fault: view.fault.clone(),
+            said: said.clone(),
+            pending: true,
+        };
+        self.inner().faults.insert(id, reg);
         let mut done = Vec::new();
         for l in &on {
-            let proxy = self.world.proxy(l).map_err(|e| LabError::Failed(e.to_string()))?;
-            match proxy.add_fault(toxic.clone()).await {
-                Ok(_) => done.push(proxy),
+            let added = match self.net.proxy(l) {
+                Ok(proxy) => proxy.add_fault(toxic.clone()).await.map(|_| proxy).map_err(refused),
+                Err(e) => Err(LabError::Failed(e.to_string())),
+            };
+            match added {
+                Ok(proxy) => done.push(proxy),
                 Err(e) => {
                     for p in done {
                         let _ = p.remove_fault(&toxic.name).await;
                     }
-                    return Err(refused(e));
+                    self.inner().faults.remove(&id);
+                    return Err(e);
                 }
             }
         }
-        let link = link_text(&on);
-        let fault = toxic.to_json();
-        let view = FaultView { id, link: link.clone(), on: on.iter().map(|l| l.to_string()).collect(), by, fault };
-        self.inner().faults.insert(
-            id,
-            Registered {
-                link: link.clone(),
-                on,
-                toxic: toxic.name.clone(),
-                by,
-                fault: view.fault.clone(),
-                said: said.clone(),
-            },
-        );
+        if let Some(r) = self.inner().faults.get_mut(&id) {
+            r.pending = false;
+        }
         self.emit("fault-added", &view);
         self.note(by, format!("{said} on {link} (fault {id})"));
         self.acted();
@@ -172,14 +181,17 @@ impl Lab {
     pub async fn remove_fault(&self, id: &str) -> Result<FaultView, LabError> {
         let unknown = || LabError::UnknownFault(id.to_owned());
         let n: u64 = id.trim().parse().map_err(|_| unknown())?;
-        let reg = self.inner().faults.remove(&n).ok_or_else(unknown)?;
+        // Taken off the proxies first, then out of the register: no reader
+        // sees the toxic without its registration in between.
+        let reg = self.inner().faults.get(&n).cloned().ok_or_else(unknown)?;
         for l in &reg.on {
-            let Ok(proxy) = self.world.proxy(l) else { continue };
+            let Ok(proxy) = self.net.proxy(l) else { continue };
             match proxy.remove_fault(&reg.toxic).await {
                 Ok(()) | Err(ProxyError::ToxicNotFound) => {}
                 Err(e) => tracing::warn!("lab: removing fault {n} from {l}: {e}"),
             }
         }
+        self.inner().faults.remove(&n);
         let view = FaultView {
             id: n,
             link: reg.link.clone(),
@@ -193,36 +205,69 @@ impl Lab {
         Ok(view)
     }
 
-    /// Every registered fault still installed on some proxy, as the proxy
-    /// holds it, with its directed links. A fault the scenario has cleared
-    /// by name is dropped from the register here.
+    /// Every fault installed on some proxy, as the proxy holds it, with its
+    /// directed links. A toxic the lab did not install (a step of the file
+    /// that the family's runner played) is registered here, one fault per
+    /// pair and name; a fault the scenario has cleared is dropped.
     pub(super) fn faults_on(&self) -> Vec<(Vec<LinkRef>, FaultView)> {
-        let registered: Vec<(u64, Registered)> = self.inner().faults.iter().map(|(k, v)| (*k, v.clone())).collect();
-        let mut out = Vec::new();
-        let mut gone = Vec::new();
-        for (id, reg) in registered {
-            let held = reg.on.iter().find_map(|l| self.world.proxy(l).ok().and_then(|p| p.fault(&reg.toxic).ok()));
-            match held {
-                Some(t) => out.push((
+        let mut held: Vec<(LinkRef, fault_proxy::Toxic)> = Vec::new();
+        for l in &self.proxied {
+            if let Ok(p) = self.net.proxy(l) {
+                held.extend(p.faults().into_iter().map(|t| (l.clone(), t)));
+            }
+        }
+        let mut inner = self.inner();
+        inner
+            .faults
+            .retain(|_, reg| reg.pending || held.iter().any(|(l, t)| t.name == reg.toxic && reg.on.contains(l)));
+        let mut found: Vec<(Vec<LinkRef>, fault_proxy::Toxic)> = Vec::new();
+        for (l, t) in &held {
+            if inner.faults.values().any(|r| r.toxic == t.name && r.on.contains(l)) {
+                continue;
+            }
+            let pair = |x: &LinkRef| (x.from == l.from && x.to == l.to) || (x.from == l.to && x.to == l.from);
+            match found.iter_mut().find(|(on, f)| f.name == t.name && on.iter().any(pair)) {
+                Some((on, _)) => on.push(l.clone()),
+                None => found.push((vec![l.clone()], t.clone())),
+            }
+        }
+        for (on, t) in found {
+            let id = inner.next_id;
+            inner.next_id += 1;
+            let fault = t.to_json();
+            let said = describe(&fault);
+            let reg = Registered {
+                link: link_text(&on),
+                on,
+                toxic: t.name.clone(),
+                by: "scenario",
+                fault,
+                said,
+                pending: false,
+            };
+            inner.faults.insert(id, reg);
+        }
+        inner
+            .faults
+            .iter()
+            .filter(|(_, reg)| !reg.pending)
+            .map(|(id, reg)| {
+                let fault = held
+                    .iter()
+                    .find(|(l, t)| t.name == reg.toxic && reg.on.contains(l))
+                    .map_or_else(|| reg.fault.clone(), |(_, t)| t.to_json());
+                (
                     reg.on.clone(),
                     FaultView {
-                        id,
-                        link: reg.link,
+                        id: *id,
+                        link: reg.link.clone(),
                         on: reg.on.iter().map(|l| l.to_string()).collect(),
                         by: reg.by,
-                        fault: t.to_json(),
+                        fault,
                     },
-                )),
-                None => gone.push(id),
-            }
-        }
-        if !gone.is_empty() {
-            let mut inner = self.inner();
-            for id in gone {
-                inner.faults.remove(&id);
-            }
-        }
-        out
+                )
+            })
+            .collect()
     }
 }
 

@@ -7,7 +7,8 @@
 //! Code map:
 //! - [`args`]: the command line (clap) and the checked [`LabSettings`].
 //! - [`topology`]: what to bring up, as a scenario plan (a file, or `--flavor ds --servers N`).
-//! - [`state`]: the running [`Lab`]: world, live case folder, registered faults, timeline, events.
+//! - [`net`] (crate-private): the topology of each family over the runner's own world for it.
+//! - [`state`]: the running [`Lab`]: its topology, live case folder, registered faults, timeline, events.
 //! - [`faults`]: faults on links (the API's and the scenario's), installed on the link's proxies.
 //! - [`servers`]: stop, kill, start, DNS records; server views and logs.
 //! - [`watch`]: background tasks: log tails, the link watcher, the engine on fresh snapshots,
@@ -23,6 +24,7 @@ pub mod args;
 pub mod assets;
 pub mod error;
 pub mod faults;
+mod net;
 pub mod serve;
 pub mod servers;
 pub mod state;

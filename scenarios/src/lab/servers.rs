@@ -6,10 +6,7 @@
 //! already open do not care, as with a real resolver: only new connects
 //! (and probes) see it.
 
-use std::sync::Arc;
-
 use harness::hostmap::HostEntry;
-use harness::Server;
 
 use super::error::LabError;
 use super::state::Lab;
@@ -44,31 +41,30 @@ pub const MAX_LOG_LINES: usize = 5000;
 impl Lab {
     /// `POST /api/servers/NAME/ACTION`.
     pub async fn server_action(&self, name: &str, action: ServerAction) -> Result<ServerView, LabError> {
-        let server = self.server(name)?.clone();
-        let name = server.name();
-        let cfg = server.config();
-        let hosts = self.world.mesh.hosts();
+        let name = self.server(name)?;
+        let facts = self.net.facts(&name).ok_or_else(|| LabError::Failed(format!("{name} has no configuration")))?;
+        let hosts = self.net.hosts();
         let what = match action {
             ServerAction::Stop | ServerAction::Kill => {
-                if !server.is_running().await {
+                if !self.net.is_running(&name).await {
                     return Err(LabError::Conflict(format!("{name} is not running")));
                 }
                 if action == ServerAction::Stop {
-                    server.stop().await;
+                    self.net.stop(&name).await;
                     self.inner().killed.remove(&name);
                     format!("stopped {name} (a clean stop)")
                 } else {
-                    server.kill().await;
+                    self.net.kill(&name).await;
                     self.inner().killed.insert(name.clone());
                     format!("killed {name}")
                 }
             }
             ServerAction::Start => {
                 // Checked first: a start binds the ports before it looks.
-                if server.is_running().await {
+                if self.net.is_running(&name).await {
                     return Err(LabError::Conflict(format!("{name} is already running")));
                 }
-                server.start().await.map_err(|e| match e {
+                self.net.start(&name).await.map_err(|e| match e {
                     harness::HarnessError::AlreadyRunning(_) => {
                         LabError::Conflict(format!("{name} is already running"))
                     }
@@ -78,15 +74,15 @@ impl Lab {
                 format!("started {name}")
             }
             ServerAction::BreakDns => {
-                hosts.set(&cfg.host, HostEntry::Unresolvable);
-                format!("broke the DNS record of {} ({name})", cfg.host)
+                hosts.set(&facts.host, HostEntry::Unresolvable);
+                format!("broke the DNS record of {} ({name})", facts.host)
             }
             ServerAction::RestoreDns => {
-                hosts.set(&cfg.host, HostEntry::Addresses(cfg.addresses.clone()));
-                format!("restored the DNS record of {} ({name})", cfg.host)
+                hosts.set(&facts.host, HostEntry::Addresses(facts.addresses.clone()));
+                format!("restored the DNS record of {} ({name})", facts.host)
             }
         };
-        let view = self.server_view(&server).await;
+        let view = self.server_view(&name).await;
         self.emit("server", &view);
         self.note("trainer", what);
         self.acted();
@@ -95,27 +91,28 @@ impl Lab {
 
     pub(super) async fn server_views(&self) -> Vec<ServerView> {
         let mut out = Vec::new();
-        for s in self.world.mesh.servers() {
-            out.push(self.server_view(s).await);
+        for name in self.net.names() {
+            out.push(self.server_view(&name).await);
         }
         out
     }
 
-    pub(super) async fn server_view(&self, server: &Arc<Server>) -> ServerView {
-        let cfg = server.config();
-        let state = if server.is_running().await {
+    pub(super) async fn server_view(&self, name: &str) -> ServerView {
+        let facts = self.net.facts(name);
+        let state = if self.net.is_running(name).await {
             "running"
-        } else if self.inner().killed.contains(&cfg.name) {
+        } else if self.inner().killed.contains(name) {
             "killed"
         } else {
             "stopped"
         };
-        let hosts = self.world.mesh.hosts();
+        let (host, addresses) = facts.as_ref().map(|f| (f.host.clone(), f.addresses.clone())).unwrap_or_default();
+        let hosts = self.net.hosts();
         // Who cannot reach it by name: the record is gone, or a peer's own view differs.
         let mut not_resolved = Vec::new();
-        for peer in self.world.mesh.servers().iter().map(|s| s.name()).filter(|p| *p != cfg.name) {
-            match hosts.lookup_from(&peer, &cfg.host) {
-                Ok(a) if a == cfg.addresses => {}
+        for peer in self.net.names().into_iter().filter(|p| p != name) {
+            match hosts.lookup_from(&peer, &host) {
+                Ok(a) if a == addresses => {}
                 Ok(a) => not_resolved.push(format!(
                     "{peer} resolves it to {}",
                     a.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
@@ -123,23 +120,24 @@ impl Lab {
                 Err(_) => not_resolved.push(format!("{peer} cannot resolve it")),
             }
         }
-        let dns_detail = match hosts.lookup(&cfg.host) {
-            Err(_) => Some(format!("{} does not resolve", cfg.host)),
-            Ok(_) if !not_resolved.is_empty() => Some(format!("{}: {}", cfg.host, not_resolved.join("; "))),
+        let dns_detail = match hosts.lookup(&host) {
+            Err(_) => Some(format!("{host} does not resolve")),
+            Ok(_) if !not_resolved.is_empty() => Some(format!("{host}: {}", not_resolved.join("; "))),
             Ok(_) => None,
         };
         ServerView {
-            name: cfg.name.clone(),
-            flavor: "ds",
-            version: cfg.version.to_string(),
-            host: cfg.host.clone(),
-            address: cfg.bind_ip().to_string(),
-            replication_port: cfg.rs.then_some(cfg.replication_port),
-            admin_port: cfg.admin_port,
+            name: name.to_owned(),
+            flavor: facts.as_ref().map_or("", |f| f.flavor),
+            version: facts.as_ref().map(|f| f.version.clone()).unwrap_or_default(),
+            host,
+            address: facts.as_ref().map(|f| f.address.to_string()).unwrap_or_default(),
+            replication_port: facts.as_ref().and_then(|f| f.replication_port),
+            admin_port: facts.as_ref().and_then(|f| f.admin_port),
+            site: facts.as_ref().and_then(|f| f.site.clone()),
             state,
             dns: if dns_detail.is_some() { "broken" } else { "ok" },
             dns_detail,
-            log_files: server.log().files().to_vec(),
+            log_files: self.net.log(name).map(|l| l.files().to_vec()).unwrap_or_default(),
         }
     }
 
@@ -148,11 +146,11 @@ impl Lab {
         if lines > MAX_LOG_LINES {
             return Err(LabError::BadRequest(format!("lines must be at most {MAX_LOG_LINES}, not {lines}")));
         }
-        let server = self.server(name)?;
-        let records = server.log().records();
+        let name = self.server(name)?;
+        let records = self.net.log(&name).map(|l| l.records()).unwrap_or_default();
         let skip = records.len().saturating_sub(lines);
         Ok(LogsView {
-            server: server.name(),
+            server: name,
             total: records.len(),
             lines: records
                 .iter()

@@ -22,12 +22,12 @@ use tokio_util::task::TaskTracker;
 
 use super::args::LabSettings;
 use super::error::LabError;
+use super::net::Net;
 use super::view::{EngineView, LinkView, StateView, TimelineEntry};
 use crate::error::Error;
-use crate::plan::{LinkRef, PlannedStep};
+use crate::plan::LinkRef;
 use crate::probe::ProbeLine;
 use crate::runner::case::CaseDir;
-use crate::runner::world::World;
 
 /// How many timeline entries are kept (the oldest go first).
 const TIMELINE_LEN: usize = 500;
@@ -57,6 +57,8 @@ pub(super) struct Registered {
     pub fault: Value,
     /// How the timeline told it (`drop`).
     pub said: String,
+    /// Being installed: not on every proxy yet.
+    pub pending: bool,
 }
 
 #[derive(Debug, Default)]
@@ -73,7 +75,9 @@ pub(super) struct Inner {
 /// A running lab.
 pub struct Lab {
     pub(super) settings: LabSettings,
-    pub(super) world: World,
+    pub(super) net: Net,
+    /// Every directed link with its own proxy listener.
+    pub(super) proxied: Vec<LinkRef>,
     pub(super) case: CaseDir,
     pub(super) started: tokio::time::Instant,
     inner: Mutex<Inner>,
@@ -95,7 +99,8 @@ impl std::fmt::Debug for Lab {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Lab")
             .field("title", &self.settings.source)
-            .field("servers", &self.world.mesh.servers().len())
+            .field("flavor", &self.net.flavor())
+            .field("servers", &self.net.names())
             .field("case", &self.case.path())
             .finish_non_exhaustive()
     }
@@ -113,12 +118,13 @@ impl Lab {
             }
             None => CaseDir::new(None, "lab")?,
         };
-        let world = World::up(&settings.plan, settings.seed).await?;
-        let (early, later): (Vec<PlannedStep>, Vec<PlannedStep>) =
-            settings.plan.steps.iter().cloned().partition(|s| s.at.is_zero());
+        let net = Net::up(&settings.plan, settings.seed).await?;
+        let (early, later) = Net::script(&settings.plan);
+        let proxied = net.proxied(&settings.plan);
         let lab = Arc::new(Lab {
             settings,
-            world,
+            net,
+            proxied,
             case,
             started: tokio::time::Instant::now(),
             inner: Mutex::new(Inner { next_id: 1, ..Inner::default() }),
@@ -129,12 +135,10 @@ impl Lab {
             cancel: CancellationToken::new(),
             tasks: TaskTracker::new(),
         });
-        for s in &early {
-            lab.play_step(s).await;
-        }
-        if let Err(e) = lab.world.mesh.start_all().await {
-            lab.world.shutdown().await;
-            return Err(e.into());
+        lab.play_all(&early).await;
+        if let Err(e) = lab.net.start_all().await {
+            lab.net.shutdown().await;
+            return Err(e);
         }
         let wait_up = early.is_empty() && lab.settings.plan.expect_all_up && !later.is_empty();
         lab.spawn_tasks(later, wait_up);
@@ -149,7 +153,7 @@ impl Lab {
         if tokio::time::timeout(TASKS_WAIT, self.tasks.wait()).await.is_err() {
             tracing::warn!("lab: background tasks still running after {TASKS_WAIT:?}; stopping the servers anyway");
         }
-        self.world.shutdown().await;
+        self.net.shutdown().await;
     }
 
     /// Spawns a background task, ended at shutdown.
@@ -189,7 +193,7 @@ impl Lab {
 
     /// The virtual clock now, as the logs stamp it.
     pub(super) fn now_text(&self) -> String {
-        self.world.mesh.clock().now().format(&Rfc3339).unwrap_or_default()
+        self.net.env().clock.now().format(&Rfc3339).unwrap_or_default()
     }
 
     /// Something was done: a fresh snapshot soon, with fresh probes.
@@ -217,11 +221,12 @@ impl Lab {
     }
 
     /// A server of the lab by name (404 otherwise).
-    pub(super) fn server(&self, name: &str) -> Result<&Arc<harness::Server>, LabError> {
-        self.world.mesh.server(name).map_err(|_| LabError::UnknownServer {
-            name: name.to_owned(),
-            known: self.world.mesh.servers().iter().map(|s| s.name()).collect::<Vec<_>>().join(", "),
-        })
+    pub(super) fn server(&self, name: &str) -> Result<String, LabError> {
+        if self.net.has(name) {
+            Ok(name.to_owned())
+        } else {
+            Err(LabError::UnknownServer { name: name.to_owned(), known: self.net.names().join(", ") })
+        }
     }
 
     /// `GET /api/state`.
@@ -245,38 +250,31 @@ impl Lab {
         }
     }
 
-    /// Every RS↔RS link (a pair of servers, all their shared domains), in
-    /// topology order, with the faults installed between the two.
+    /// Every pair of servers that replicate with each other, in topology
+    /// order, with the faults installed between the two.
     pub(super) async fn link_views(&self, faults: &[(Vec<LinkRef>, super::view::FaultView)]) -> Vec<LinkView> {
-        let rows = self.world.mesh.link_table().await;
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        for r in &rows {
-            if !pairs.iter().any(|(a, b)| *a == r.a && *b == r.b) {
-                pairs.push((r.a.clone(), r.b.clone()));
-            }
-        }
-        pairs
+        self.net
+            .links()
+            .await
             .into_iter()
-            .map(|(a, b)| {
-                let mine: Vec<&harness::mesh::LinkRow> = rows.iter().filter(|r| r.a == a && r.b == b).collect();
-                let between = |l: &LinkRef| (l.from == a && l.to == b) || (l.from == b && l.to == a);
+            .map(|p| {
+                let between = |l: &LinkRef| (l.from == p.a && l.to == p.b) || (l.from == p.b && l.to == p.a);
                 let on_link: Vec<super::view::FaultView> =
                     faults.iter().filter(|(on, _)| on.iter().any(between)).map(|(_, v)| v.clone()).collect();
+                let up = p.up();
                 LinkView {
-                    name: format!("{a} <-> {b}"),
-                    state: super::view::link_state(&mine, &on_link),
-                    up: !mine.is_empty() && mine.iter().all(|r| r.up),
-                    domains: mine
+                    name: format!("{} <-> {}", p.a, p.b),
+                    state: super::view::link_state(up, &on_link),
+                    up,
+                    directions: p
+                        .directions
                         .iter()
-                        .map(|r| super::view::DomainLink {
-                            domain: r.domain.clone(),
-                            up: r.up,
-                            initiator: r.initiator.clone(),
-                        })
+                        .map(|(link, up)| super::view::Direction { link: link.clone(), up: *up })
                         .collect(),
+                    domains: p.domains,
                     faults: on_link,
-                    a,
-                    b,
+                    a: p.a,
+                    b: p.b,
                 }
             })
             .collect()

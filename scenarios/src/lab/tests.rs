@@ -271,7 +271,7 @@ async fn a_page_of_another_origin_cannot_change_anything() {
     };
     let resp = app.clone().oneshot(req("http://evil.example")).await.expect("answer");
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
-    assert!(lab.world.mesh.server("ds-1").expect("ds-1").is_running().await, "the kill was refused");
+    assert!(lab.net.is_running("ds-1").await, "the kill was refused");
     let resp = app.clone().oneshot(req("http://127.0.0.1:4000")).await.expect("answer");
     assert_eq!(resp.status(), StatusCode::OK, "the page's own origin may");
     lab.shutdown().await;
@@ -490,5 +490,45 @@ async fn probes_run_once_per_action_not_at_every_snapshot() {
         assert!(tokio::time::Instant::now() < until, "an action probes again: ds-2's probe reaches ds-1");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    lab.shutdown().await;
+}
+
+/// An Exchange organization in the lab: bridgeheads named as `mesh
+/// --flavor exchange` names them, a dropped link's no-reply verdict, gone
+/// once healed. (At ×1000 an activation every 15 minutes is 0.9 s.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exchange_organization_breaks_and_heals_too() {
+    let spec = FlavorSpec {
+        flavor: Flavor::Exchange,
+        servers: 2,
+        version: String::new(),
+        backends: Vec::new(),
+        tls: false,
+        time_scale: 1000.0,
+    };
+    let mut s = settings(2);
+    s.plan = topology::flavor(&spec).expect("plan");
+    let lab = tokio::time::timeout(Duration::from_secs(30), Lab::start(s)).await.expect("in time").expect("starts");
+    let app = app(lab.clone());
+    let s = state_until(&app, "healthy", |s| has_verdict(s, "exchange.healthy")).await;
+    let names: Vec<&str> =
+        s["servers"].as_array().expect("servers").iter().filter_map(|v| v["name"].as_str()).collect();
+    assert_eq!(names, ["BH-LONDON", "BH-PARIS"]);
+    assert_eq!(s["servers"][0]["flavor"], "exchange");
+    let l = link(&s, "BH-LONDON <-> BH-PARIS");
+    assert_eq!(l["directions"].as_array().map(Vec::len), Some(2), "{l:#}");
+
+    let body = r#"{"link": "BH-PARIS <-> BH-LONDON", "fault": {"type": "drop"}}"#;
+    let (status, f) = call(&app, "POST", "/api/faults", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    assert_eq!(f["on"], json!(["BH-LONDON->BH-PARIS", "BH-PARIS->BH-LONDON"]));
+    let s = state_until(&app, "no reply", |s| has_verdict(s, "exchange.no-reply")).await;
+    assert!(!has_verdict(&s, "exchange.healthy"), "{s:#}");
+    let (status, _) = call(&app, "DELETE", &format!("/api/faults/{}", f["id"]), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    state_until(&app, "healthy again", |s| has_verdict(s, "exchange.healthy") && !has_verdict(s, "exchange.no-reply"))
+        .await;
+    let (status, v) = call(&app, "POST", "/api/servers/BH-PARIS/kill", None).await;
+    assert_eq!((status, v["state"].as_str(), v["site"].as_str()), (StatusCode::OK, Some("killed"), Some("PARIS")));
     lab.shutdown().await;
 }

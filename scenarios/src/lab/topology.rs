@@ -1,11 +1,12 @@
 //! What a lab brings up, as a scenario [`Plan`] so that the runner's own
-//! world (servers bound, one fault-proxy listener per directed link, host
-//! routes through them) is reused unchanged: a scenario file, read as `run`
-//! reads it (with `--time-scale` put in before it is checked, so flap steps
-//! shrink by the lab's scale), or `--flavor ds --servers N`, written as the
-//! scenario file a person would write for it and read the same way. Servers
-//! are named as `replharness mesh` names them: `ds-1` … `ds-N`, host
-//! `ds-N.example.com`, address 127.0.0.N.
+//! world for the family (servers bound, one fault-proxy listener per
+//! directed link, host routes through them) is reused unchanged: a scenario
+//! file, read as `run` reads it (with `--time-scale` put in before it is
+//! checked, so flap steps shrink by the lab's scale), or `--flavor F
+//! --servers N`, written as the scenario file a person would write for it
+//! and read the same way. Servers are named as `replharness mesh` names
+//! them: `ds-1` … `ds-N` (host `ds-N.example.com`, address 127.0.0.N), or
+//! one bridgehead per site for Exchange (`BH-LONDON`, `BH-PARIS` …).
 
 use crate::error::{BadInput, Error};
 use crate::plan::Plan;
@@ -14,19 +15,21 @@ use crate::plan::Plan;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
     Ds,
+    Exchange,
 }
 
 impl Flavor {
-    /// `--flavor`'s value. The 389 and Exchange families have no mock
-    /// servers in the harness's runner yet: asking for them is bad input
-    /// that says so.
+    /// `--flavor`'s value. The 389 family has no runner in `scenarios` yet:
+    /// asking for it is bad input that says so.
     pub fn parse(text: &str) -> Result<Flavor, BadInput> {
         match text {
             "ds" => Ok(Flavor::Ds),
-            "389" | "exchange" => Err(BadInput(format!(
-                "--flavor {text}: the scenario runner has no {text} servers yet, so the lab cannot bring them up; \
-                 --flavor ds is available"
-            ))),
+            "exchange" => Ok(Flavor::Exchange),
+            "389" => Err(BadInput(
+                "--flavor 389: the scenario runner has no 389 servers yet, so the lab cannot bring them up; \
+                 --flavor ds and --flavor exchange are available"
+                    .into(),
+            )),
             other => Err(BadInput(format!("--flavor {other:?}: expected ds, 389 or exchange"))),
         }
     }
@@ -35,16 +38,13 @@ impl Flavor {
     pub fn name(self) -> &'static str {
         match self {
             Flavor::Ds => "ds",
-        }
-    }
-
-    /// The prefix of its server names (`ds-1`).
-    fn prefix(self) -> &'static str {
-        match self {
-            Flavor::Ds => "ds",
+            Flavor::Exchange => "exchange",
         }
     }
 }
+
+/// Activations a day of a lab's Exchange connectors (`schedule = 96`: every 15 minutes).
+pub const EXCHANGE_SCHEDULE: i64 = 96;
 
 /// `--flavor F --servers N` and the flags that shape it.
 #[derive(Debug, Clone)]
@@ -57,14 +57,30 @@ pub struct FlavorSpec {
     pub time_scale: f64,
 }
 
-/// The scenario file a person would write for `spec`: N servers, every
-/// RS↔RS link through the proxy, probes on, no steps.
+/// The scenario file a person would write for `spec`: N servers (DS: every
+/// RS↔RS link through the proxy, probes on; Exchange: N sites, every site
+/// inbound to every other, every directed link through the proxy), no steps.
 pub fn scenario_text(spec: &FlavorSpec) -> String {
     use toml::Value;
+    if spec.flavor == Flavor::Exchange {
+        let mut topology = toml::Table::new();
+        topology.insert("flavor".into(), Value::String("exchange".into()));
+        topology.insert("sites".into(), Value::Integer(i64::try_from(spec.servers).unwrap_or(i64::MAX)));
+        // Every 15 minutes rather than the product's 8 a day: a request left
+        // without a reply for a schedule interval is a verdict, and a room
+        // should not wait three hours of product time (108 s at ×100) for it.
+        topology.insert("schedule".into(), Value::Integer(EXCHANGE_SCHEDULE));
+        let mut doc = toml::Table::new();
+        doc.insert("name".into(), Value::String(format!("lab: {} exchange sites", spec.servers)));
+        doc.insert("tags".into(), Value::Array(vec![Value::String("exchange".into())]));
+        doc.insert("time_scale".into(), Value::Float(spec.time_scale));
+        doc.insert("topology".into(), Value::Table(topology));
+        return toml::to_string(&doc).unwrap_or_default();
+    }
     let mut servers = Vec::with_capacity(spec.servers);
     for i in 1..=spec.servers {
         let mut s = toml::Table::new();
-        s.insert("name".into(), Value::String(format!("{}-{i}", spec.flavor.prefix())));
+        s.insert("name".into(), Value::String(format!("ds-{i}")));
         if spec.tls {
             s.insert("tls".into(), Value::Boolean(true));
         }
@@ -91,6 +107,15 @@ pub fn flavor(spec: &FlavorSpec) -> Result<Plan, Error> {
 
 /// The plan of a scenario file, with the lab's time scale when given.
 pub fn scenario(file: &str, text: &str, time_scale: Option<f64>) -> Result<Plan, Error> {
+    if let Some(plan) = crate::exchange::plan::load(file, text)? {
+        let Some(t) = time_scale else { return Ok(plan) };
+        // Checked as written first (its places are the file's), then with the lab's scale.
+        let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+            Error::invalid(crate::format::Locator::new(file, text).at_offset(0), crate::Problem::Shape(e.to_string()))
+        })?;
+        doc["time_scale"] = toml_edit::value(t);
+        return crate::exchange::plan::load(file, &doc.to_string())?.map_or(Ok(plan), Ok);
+    }
     let (mut sc, loc) = crate::format::parse(file, text)?;
     if let Some(t) = time_scale {
         sc.time_scale = t;
@@ -148,9 +173,31 @@ mod tests {
     }
 
     #[test]
-    fn the_other_families_are_refused_with_the_reason() {
+    fn the_389_family_is_refused_with_the_reason() {
         let e = Flavor::parse("389").expect_err("not yet").to_string();
         assert!(e.contains("no 389 servers yet"), "{e}");
         assert_eq!(Flavor::parse("ds").expect("ds"), Flavor::Ds);
+        assert_eq!(Flavor::parse("exchange").expect("exchange"), Flavor::Exchange);
+    }
+
+    #[test]
+    fn an_exchange_lab_is_the_organization_mesh_brings_up() {
+        let mut s = spec(3);
+        s.flavor = Flavor::Exchange;
+        let plan = flavor(&s).expect("plan");
+        let ex = plan.exchange.as_ref().expect("an Exchange plan");
+        let mesh = harness::exchange::OrgSpec::full(3, &harness::exchange::Schedule::default());
+        let names: Vec<&str> = ex.org.sites.iter().map(|x| x.bridgehead.as_str()).collect();
+        let want: Vec<&str> = mesh.sites.iter().map(|x| x.bridgehead.as_str()).collect();
+        assert_eq!(names, want);
+        assert_eq!(ex.proxied.len(), 6, "every directed link through the proxy: {:?}", ex.proxied);
+        assert_eq!(plan.proxied.len(), 6);
+        assert_eq!((plan.time_scale, ex.org.time_scale), (100.0, 100.0));
+        let every_15_minutes = harness::exchange::Schedule::per_day(96, harness::exchange::DetailView::FifteenMinutes);
+        assert_eq!(Some(&ex.org.sites[0].schedule), every_15_minutes.as_ref().ok());
+        let file = "name = \"x\"\ntime_scale = 10\n[topology]\nflavor = \"exchange\"\nsites = 2\n";
+        let p = scenario("x.toml", file, Some(500.0)).expect("plan");
+        assert_eq!(p.exchange.as_ref().map(|e| e.org.time_scale), Some(500.0), "the lab's scale wins");
+        assert_eq!(scenario("x.toml", file, None).expect("plan").time_scale, 10.0);
     }
 }

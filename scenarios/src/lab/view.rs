@@ -5,8 +5,6 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use harness::mesh::LinkRow;
-
 /// `GET /api/state`.
 #[derive(Debug, Clone, Serialize)]
 pub struct StateView {
@@ -37,8 +35,12 @@ pub struct ServerView {
     pub version: String,
     pub host: String,
     pub address: String,
+    /// The port its replication partners connect to (an Exchange bridgehead's message port).
     pub replication_port: Option<u16>,
-    pub admin_port: u16,
+    pub admin_port: Option<u16>,
+    /// Exchange bridgeheads: their site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
     /// `running`, `stopped` (a clean stop) or `killed`.
     pub state: &'static str,
     /// `ok`, or `broken` when its host name does not resolve (for some peer, or for all).
@@ -59,9 +61,14 @@ pub struct LinkView {
     pub b: String,
     /// `up`, `down`, `faulted` (a fault installed, replication still up) or `flapping`.
     pub state: &'static str,
-    /// Every shared domain's link is up.
+    /// Everything between the two is up (every domain, every direction).
     pub up: bool,
+    /// DS: one per shared domain.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub domains: Vec<DomainLink>,
+    /// Exchange: each direction's link (`A -> B`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub directions: Vec<Direction>,
     pub faults: Vec<FaultView>,
 }
 
@@ -72,6 +79,13 @@ pub struct DomainLink {
     pub up: bool,
     /// The server that opened the connection, when up.
     pub initiator: Option<String>,
+}
+
+/// One direction of an Exchange pair.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Direction {
+    pub link: String,
+    pub up: bool,
 }
 
 /// A fault installed on one or two directed links.
@@ -134,8 +148,7 @@ pub struct LogLine {
 
 /// A link's colour: a flap schedule wins (the link comes and goes), then a
 /// link that is not up, then any installed fault; else `up`.
-pub fn link_state(rows: &[&LinkRow], faults: &[FaultView]) -> &'static str {
-    let up = !rows.is_empty() && rows.iter().all(|r| r.up);
+pub fn link_state(up: bool, faults: &[FaultView]) -> &'static str {
     let flapping = faults.iter().any(|f| f.fault.pointer("/schedule/flap").is_some_and(|v| !v.is_null()));
     if flapping {
         "flapping"
@@ -153,24 +166,19 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn row(up: bool) -> LinkRow {
-        LinkRow { a: "a".into(), b: "b".into(), domain: "dc=x".into(), up, initiator: None }
-    }
-
     fn fault(v: Value) -> FaultView {
         FaultView { id: 1, link: "a <-> b".into(), on: vec![], by: "trainer", fault: v }
     }
 
     #[test]
     fn the_colour_follows_flap_then_down_then_faults() {
-        let (up, down) = (row(true), row(false));
-        assert_eq!(link_state(&[&up, &up], &[]), "up");
-        assert_eq!(link_state(&[&up, &down], &[]), "down", "one domain down is down");
-        assert_eq!(link_state(&[], &[]), "down", "no link at all is down");
+        assert_eq!(link_state(true, &[]), "up");
+        assert_eq!(link_state(false, &[]), "down");
         let drop = fault(json!({"type": "drop"}));
-        assert_eq!(link_state(&[&up], std::slice::from_ref(&drop)), "faulted");
-        assert_eq!(link_state(&[&down], &[drop]), "down");
+        assert_eq!(link_state(true, std::slice::from_ref(&drop)), "faulted");
+        assert_eq!(link_state(false, &[drop]), "down");
         let flap = fault(json!({"type": "reset_peer", "schedule": {"flap": {"on_ms": 200, "off_ms": 600}}}));
-        assert_eq!(link_state(&[&up], &[flap]), "flapping");
+        assert_eq!(link_state(true, std::slice::from_ref(&flap)), "flapping");
+        assert_eq!(link_state(false, &[flap]), "flapping", "a flap wins: the link comes and goes");
     }
 }

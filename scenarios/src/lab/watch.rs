@@ -1,7 +1,7 @@
 //! The lab's background tasks, each ended by the lab's cancel token:
 //! - a log tail per server: every new record is a `log` event;
 //! - the link watcher: on the harness's change notices, a `links` event
-//!   whenever a link or DS session comes up or goes down;
+//!   whenever a link comes up or goes down;
 //! - the engine: a fresh snapshot of the case folder (every server's files,
 //!   and the probes along the servers' own paths, run again after each
 //!   action) diagnosed by the built-in engine, on every change (after a
@@ -15,12 +15,12 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use harness::Server;
-
-use super::faults::link_text;
+use super::faults::{describe, link_text};
+use super::net::Script;
 use super::state::Lab;
-use crate::plan::{Action, PlannedStep};
-use crate::probe;
+use crate::exchange::plan::ExAction;
+use crate::format::Port;
+use crate::plan::{Action, LinkRef};
 
 /// How long a wait on logs or links lasts before it is simply started again.
 const IDLE: Duration = Duration::from_secs(3600);
@@ -36,9 +36,9 @@ const MIN_GAP: Duration = Duration::from_millis(500);
 const SETTLE_UP: Duration = Duration::from_secs(30);
 
 impl Lab {
-    pub(super) fn spawn_tasks(self: &Arc<Self>, later: Vec<PlannedStep>, wait_up: bool) {
-        for s in self.world.mesh.servers() {
-            self.spawn(self.clone().tail(s.clone()));
+    pub(super) fn spawn_tasks(self: &Arc<Self>, later: Script, wait_up: bool) {
+        for name in self.net.names() {
+            self.spawn(self.clone().tail(name));
         }
         self.spawn(self.clone().watch_links());
         self.spawn(self.clone().engine());
@@ -47,18 +47,18 @@ impl Lab {
         }
     }
 
-    async fn tail(self: Arc<Self>, server: Arc<Server>) {
-        let name = server.name();
+    async fn tail(self: Arc<Self>, name: String) {
+        let Some(log) = self.net.log(&name) else { return };
         let mut seen = 0;
         loop {
             let grew = tokio::select! {
                 _ = self.cancel.cancelled() => return,
-                grew = server.log().wait_for(IDLE, |rs| rs.len() > seen) => grew,
+                grew = log.wait_for(IDLE, |rs| rs.len() > seen) => grew,
             };
             if !grew {
                 continue;
             }
-            let records = server.log().records();
+            let records = log.records();
             for (i, r) in records.iter().enumerate().skip(seen) {
                 self.emit("log", &json!({"server": name, "n": i + 1, "files": r.files, "line": r.line}));
             }
@@ -68,21 +68,21 @@ impl Lab {
     }
 
     async fn watch_links(self: Arc<Self>) {
-        let mesh = &self.world.mesh;
-        let changes = mesh.topology().env().changes.clone();
-        let mut last = (mesh.link_table().await, mesh.ds_table().await);
+        let net = &self.net;
+        let changes = net.env().changes.clone();
+        let mut last = net.links().await;
         loop {
             let seen = &last;
             let changed = tokio::select! {
                 _ = self.cancel.cancelled() => return,
                 r = changes.wait_until(IDLE, || async move {
-                    if (mesh.link_table().await, mesh.ds_table().await) != *seen { Ok(()) } else { Err(()) }
+                    if net.links().await != *seen { Ok(()) } else { Err(()) }
                 }) => r.is_ok(),
             };
             if !changed {
                 continue;
             }
-            last = (mesh.link_table().await, mesh.ds_table().await);
+            last = net.links().await;
             let faults = self.faults_on();
             let links = self.link_views(&faults).await;
             self.emit("links", &json!({ "links": links }));
@@ -114,16 +114,15 @@ impl Lab {
     /// One fresh snapshot diagnosed: probes, the case folder rewritten, the
     /// engine run on it; the verdicts replace the last ones.
     pub async fn snapshot(&self) {
-        let mesh = &self.world.mesh;
         if let Some(wait) = self.settings.plan.probe_timeout {
             if self.probe_due.swap(false, Ordering::SeqCst) {
-                let fresh = probe::run(mesh, wait).await;
+                let fresh = self.net.probes(wait).await;
                 *self.probes.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
             }
         }
         let probes = self.probes.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let at = self.now_text();
-        if let Err(e) = self.case.write(mesh, &probes) {
+        if let Err(e) = self.net.write_case(&self.case, &probes) {
             self.engine_failed(format!("writing the case folder: {e}"));
             return;
         }
@@ -172,55 +171,91 @@ impl Lab {
         }
     }
 
-    async fn play(self: Arc<Self>, later: Vec<PlannedStep>, wait_up: bool) {
+    async fn play(self: Arc<Self>, later: Script, wait_up: bool) {
         if wait_up {
             let up = tokio::select! {
                 _ = self.cancel.cancelled() => return,
-                up = self.world.mesh.wait_all_up(SETTLE_UP) => up,
+                up = self.net.wait_all_up(SETTLE_UP) => up,
             };
             if let Err(missing) = up {
                 self.note("scenario", format!("not up after {SETTLE_UP:?}: {}", missing.join(", ")));
             }
         }
-        for s in &later {
-            let when = self.world.mesh.clock().instant_at(s.at);
+        for at in later.times() {
+            let when = self.net.env().clock.instant_at(at.1);
             tokio::select! {
                 _ = self.cancel.cancelled() => return,
                 _ = tokio::time::sleep_until(when.into()) => {}
             }
             tokio::select! {
                 _ = self.cancel.cancelled() => return,
-                _ = self.play_step(s) => {}
+                _ = self.play_one(&later, at.0) => {}
             }
         }
         self.note("scenario", "every step of the scenario has run".into());
     }
 
-    /// One step of the scenario file, as `run` plays it; its faults are
+    /// Every step of `script`, one after the other (the steps at 0, before anything starts).
+    pub(super) async fn play_all(&self, script: &Script) {
+        for (i, _) in script.times() {
+            self.play_one(script, i).await;
+        }
+    }
+
+    /// Step `i` of the scenario file, as `run` plays it; its faults are
     /// registered (so the page shows them and can heal them) and what it
     /// did goes on the timeline. A failed step is noted, not fatal.
-    pub(super) async fn play_step(&self, s: &PlannedStep) {
-        let result = match &s.action {
-            Action::Fault { links, toxic } => {
-                let id = self.next_fault_id();
-                let said = format!("{} ({})", super::faults::describe(&toxic.to_json()), s.place);
-                self.install(id, links.clone(), toxic.clone(), "scenario", said)
-                    .await
-                    .map(|_| None)
-                    .map_err(|e| e.to_string())
+    async fn play_one(&self, script: &Script, i: usize) {
+        let (fault, result, server) = match script {
+            Script::Ds(steps) => {
+                let s = &steps[i];
+                match &s.action {
+                    Action::Fault { links, toxic } => {
+                        (Some((links.clone(), toxic.clone(), s.place.to_string())), Ok(None), None)
+                    }
+                    other => {
+                        let r = match self.net.ds_world() {
+                            Some(w) => crate::runner::act::step(s, w).await.map_err(|e| e.to_string()),
+                            None => Err("not a DS mesh".to_owned()),
+                        };
+                        (None, r.map(|()| Some(said(other))), ds_server(other))
+                    }
+                }
             }
-            other => {
-                crate::runner::act::step(s, &self.world).await.map(|()| Some(said(other))).map_err(|e| e.to_string())
+            Script::Exchange(steps) => {
+                let s = &steps[i];
+                match &s.action {
+                    ExAction::Fault { links, toxic } => {
+                        let links = links
+                            .iter()
+                            .map(|(from, to)| LinkRef { from: from.clone(), to: to.clone(), port: Port::Replication })
+                            .collect();
+                        (Some((links, toxic.clone(), s.place.to_string())), Ok(None), None)
+                    }
+                    other => {
+                        let r = match self.net.exchange_world() {
+                            Some(w) => crate::exchange::runner::step(s, w).await.map_err(|e| e.to_string()),
+                            None => Err("not an Exchange organization".to_owned()),
+                        };
+                        (None, r.map(|()| Some(ex_said(other))), ex_server(other))
+                    }
+                }
             }
         };
-        match (&s.action, &result) {
-            (Action::Kill { server }, Ok(_)) => {
-                self.inner().killed.insert(server.clone());
+        let result = match fault {
+            Some((links, toxic, place)) => {
+                let id = self.next_fault_id();
+                let said = format!("{} ({place})", describe(&toxic.to_json()));
+                self.install(id, links, toxic, "scenario", said).await.map(|_| None).map_err(|e| e.to_string())
             }
-            (Action::Stop { server } | Action::Start { server }, Ok(_)) => {
-                self.inner().killed.remove(server);
+            None => result,
+        };
+        if let (Some((server, killed)), Ok(_)) = (server, &result) {
+            if killed {
+                self.inner().killed.insert(server);
+            } else {
+                self.inner().killed.remove(&server);
             }
-            _ => {}
         }
         match result {
             Ok(Some(what)) => self.note("scenario", what),
@@ -232,7 +267,38 @@ impl Lab {
     }
 }
 
-/// A scenario step in a few words, for the timeline.
+/// A server a step stopped (false), started (false) or killed (true).
+fn ds_server(a: &Action) -> Option<(String, bool)> {
+    match a {
+        Action::Kill { server } => Some((server.clone(), true)),
+        Action::Stop { server } | Action::Start { server } => Some((server.clone(), false)),
+        _ => None,
+    }
+}
+
+fn ex_server(a: &ExAction) -> Option<(String, bool)> {
+    match a {
+        ExAction::Kill { server } => Some((server.clone(), true)),
+        ExAction::Stop { server } | ExAction::Start { server } => Some((server.clone(), false)),
+        _ => None,
+    }
+}
+
+/// An Exchange step in a few words, for the timeline.
+fn ex_said(a: &ExAction) -> String {
+    match a {
+        ExAction::Clear { name, .. } => format!("cleared the fault {name:?}"),
+        ExAction::Stop { server } => format!("stopped {server} (a clean stop)"),
+        ExAction::Kill { server } => format!("killed {server}"),
+        ExAction::Start { server } => format!("started {server}"),
+        ExAction::Schedule { servers, .. } => format!("a new schedule on {}", servers.join(", ")),
+        ExAction::RequestNow { server, site, .. } => format!("Request Now on {server} for {site}"),
+        ExAction::Import { server, objects, .. } => format!("{objects} objects imported on {server}"),
+        other => format!("{} step", other.verb()),
+    }
+}
+
+/// A DS step in a few words, for the timeline.
 fn said(a: &Action) -> String {
     match a {
         Action::Clear { links, name } => format!("cleared the fault {name:?} on {}", link_text(links)),

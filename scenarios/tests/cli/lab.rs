@@ -240,6 +240,8 @@ fn bad_input_exits_2_naming_what_is_wrong() {
         (&["lab", "--version", "seven"], "\"seven\""),
         (&["lab", "no-such-file.toml"], "cannot read no-such-file.toml"),
         (&["lab", "x.toml", "--servers", "3"], "cannot be used with"),
+        (&["lab", "--flavor", "exchange", "--servers", "1"], "an Exchange organization needs 2 sites or more"),
+        (&["lab", "--flavor", "exchange", "--tls"], "--tls is for DS servers, not Exchange bridgeheads"),
     ];
     for (args, message) in cases {
         let out = replharness(args);

@@ -189,7 +189,10 @@ function linkMenu(l, ev) {
   const lat = num("m-latency", 500), bw = num("m-rate", 5), on = num("m-on", 20), off = num("m-off", 60);
   const items = [
     el("h3", {}, link),
-    el("div", { class: "state" }, `${l.state}; ` + l.domains.map((d) => `${d.domain} ${d.up ? "up" : "down"}`).join(", ")),
+    el("div", { class: "state" }, `${l.state}; ` + [
+      ...(l.domains || []).map((d) => `${d.domain} ${d.up ? "up" : "down"}`),
+      ...(l.directions || []).map((d) => `${d.link} ${d.up ? "up" : "down"}`),
+    ].join(", ")),
   ];
   for (const f of l.faults) {
     items.push(el("div", { class: "fault" }, `#${f.id} ${faultLabel(f)} (${f.by})`,
@@ -233,7 +236,7 @@ function serverMenu(s, ev) {
   const go = (action) => act("POST", `/api/servers/${encodeURIComponent(s.name)}/${action}`);
   const items = [
     el("h3", {}, s.name),
-    el("div", { class: "state" }, `${s.state}; ${s.host} ${s.address}` + (s.dns_detail ? `; ${s.dns_detail}` : "")),
+    el("div", { class: "state" }, `${s.state}; ${s.host} ${s.address}` + (s.site ? `; site ${s.site}` : "") + (s.dns_detail ? `; ${s.dns_detail}` : "")),
     el("button", { "data-action": "stop", onclick: () => go("stop") }, "Stop (clean shutdown)"),
     el("button", { "data-action": "kill", class: "danger", onclick: () => go("kill") }, "Kill (no goodbye, connections reset)"),
     el("button", { "data-action": "start", class: "heal", onclick: () => go("start") }, "Start"),

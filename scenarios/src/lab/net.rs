@@ -1,0 +1,346 @@
+//! The topology a lab runs, whatever its family, over the runner's own world
+//! for that family (so the lab brings up exactly what `run` brings up):
+//! DS / OpenDJ meshes ([`crate::runner::world`]) and Exchange 5.5
+//! organizations ([`crate::exchange::runner`]). What the lab needs of
+//! each: its servers and their facts, start, stop and kill, each server's
+//! log store, its links as pairs, the proxy of each directed link, its case
+//! folder, its probes, and its scenario steps ([`Script`]).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fault_proxy::Proxy;
+use harness::hostmap::HostMap;
+use harness::logbook::LogStore;
+use harness::topology::Env;
+
+use super::view::DomainLink;
+use crate::error::Error;
+use crate::exchange::plan::ExPlanned;
+use crate::exchange::runner::World as ExWorld;
+use crate::format::Port;
+use crate::plan::{LinkRef, Plan, PlannedStep};
+use crate::probe::{self, ProbeLine};
+use crate::runner::case::CaseDir;
+use crate::runner::world::World as DsWorld;
+
+/// The running topology of one family.
+pub(super) enum Net {
+    Ds(DsWorld),
+    Exchange(ExWorld),
+}
+
+/// What the page shows of a server.
+#[derive(Debug, Clone)]
+pub(super) struct Facts {
+    pub flavor: &'static str,
+    pub version: String,
+    pub host: String,
+    pub addresses: Vec<IpAddr>,
+    pub address: IpAddr,
+    pub replication_port: Option<u16>,
+    pub admin_port: Option<u16>,
+    /// Exchange bridgeheads: their site.
+    pub site: Option<String>,
+}
+
+/// A pair of servers that replicate with each other, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct PairLink {
+    pub a: String,
+    pub b: String,
+    /// DS: one per shared domain.
+    pub domains: Vec<DomainLink>,
+    /// Exchange: each direction's link (`A -> B`), up or not.
+    pub directions: Vec<(String, bool)>,
+}
+
+impl PairLink {
+    pub fn up(&self) -> bool {
+        let parts: Vec<bool> = self.domains.iter().map(|d| d.up).chain(self.directions.iter().map(|d| d.1)).collect();
+        !parts.is_empty() && parts.iter().all(|u| *u)
+    }
+}
+
+/// A scenario's steps after those at 0, in its family's own types.
+pub(super) enum Script {
+    Ds(Vec<PlannedStep>),
+    Exchange(Vec<ExPlanned>),
+}
+
+impl Script {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Script::Ds(s) => s.is_empty(),
+            Script::Exchange(s) => s.is_empty(),
+        }
+    }
+
+    /// Each step's index and virtual time, in order.
+    pub fn times(&self) -> Vec<(usize, Duration)> {
+        match self {
+            Script::Ds(s) => s.iter().map(|x| x.at).enumerate().collect(),
+            Script::Exchange(s) => s.iter().map(|x| x.at).enumerate().collect(),
+        }
+    }
+}
+
+impl Net {
+    /// The DS world (the runner's step functions take it).
+    pub fn ds_world(&self) -> Option<&DsWorld> {
+        match self {
+            Net::Ds(w) => Some(w),
+            Net::Exchange(_) => None,
+        }
+    }
+
+    pub fn exchange_world(&self) -> Option<&ExWorld> {
+        match self {
+            Net::Exchange(w) => Some(w),
+            Net::Ds(_) => None,
+        }
+    }
+
+    /// Binds every server and puts the proxies on the planned links.
+    pub async fn up(plan: &Plan, seed: u64) -> Result<Net, Error> {
+        Ok(match &plan.exchange {
+            Some(ex) => Net::Exchange(ExWorld::up(ex, seed).await?),
+            None => Net::Ds(DsWorld::up(plan, seed).await?),
+        })
+    }
+
+    /// The scenario's steps at 0 (played before anything starts) and the later ones.
+    pub fn script(plan: &Plan) -> (Script, Script) {
+        match &plan.exchange {
+            Some(ex) => {
+                let (early, later) = ex.steps.iter().cloned().partition(|s| s.at.is_zero());
+                (Script::Exchange(early), Script::Exchange(later))
+            }
+            None => {
+                let (early, later) = plan.steps.iter().cloned().partition(|s| s.at.is_zero());
+                (Script::Ds(early), Script::Ds(later))
+            }
+        }
+    }
+
+    pub async fn start_all(&self) -> Result<(), Error> {
+        match self {
+            Net::Ds(w) => w.mesh.start_all().await?,
+            Net::Exchange(w) => w.org.start_all().await?,
+        }
+        Ok(())
+    }
+
+    pub fn flavor(&self) -> &'static str {
+        match self {
+            Net::Ds(_) => "ds",
+            Net::Exchange(_) => "exchange",
+        }
+    }
+
+    pub fn env(&self) -> &Env {
+        match self {
+            Net::Ds(w) => w.mesh.topology().env(),
+            Net::Exchange(w) => w.org.env(),
+        }
+    }
+
+    pub fn hosts(&self) -> &Arc<HostMap> {
+        &self.env().hosts
+    }
+
+    /// Every server's name, in topology order.
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            Net::Ds(w) => w.mesh.servers().iter().map(|s| s.name()).collect(),
+            Net::Exchange(w) => w.org.servers().iter().map(|s| s.name()).collect(),
+        }
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        match self {
+            Net::Ds(w) => w.mesh.server(name).is_ok(),
+            Net::Exchange(w) => w.org.server(name).is_ok(),
+        }
+    }
+
+    pub fn facts(&self, name: &str) -> Option<Facts> {
+        match self {
+            Net::Ds(w) => w.mesh.server(name).ok().map(|s| {
+                let c = s.config();
+                Facts {
+                    flavor: "ds",
+                    version: c.version.to_string(),
+                    host: c.host.clone(),
+                    address: c.bind_ip(),
+                    addresses: c.addresses.clone(),
+                    replication_port: c.rs.then_some(c.replication_port),
+                    admin_port: Some(c.admin_port),
+                    site: None,
+                }
+            }),
+            Net::Exchange(w) => w.org.server(name).ok().map(|b| {
+                let c = b.config();
+                Facts {
+                    flavor: "exchange",
+                    version: "5.5".into(),
+                    host: c.host.clone(),
+                    address: c.address,
+                    addresses: vec![c.address],
+                    replication_port: Some(b.listen_addr().port()),
+                    admin_port: None,
+                    site: Some(c.site.clone()),
+                }
+            }),
+        }
+    }
+
+    /// A server's log store (its files and records).
+    pub fn log(&self, name: &str) -> Option<&LogStore> {
+        match self {
+            Net::Ds(w) => w.mesh.server(name).ok().map(|s| &***s.log()),
+            Net::Exchange(w) => w.org.server(name).ok().map(|b| &***b.log()),
+        }
+    }
+
+    pub async fn is_running(&self, name: &str) -> bool {
+        match self {
+            Net::Ds(w) => match w.mesh.server(name) {
+                Ok(s) => s.is_running().await,
+                Err(_) => false,
+            },
+            Net::Exchange(w) => match w.org.server(name) {
+                Ok(b) => b.is_running().await,
+                Err(_) => false,
+            },
+        }
+    }
+
+    pub async fn stop(&self, name: &str) {
+        match self {
+            Net::Ds(w) => {
+                if let Ok(s) = w.mesh.server(name) {
+                    s.stop().await;
+                }
+            }
+            Net::Exchange(w) => {
+                if let Ok(b) = w.org.server(name) {
+                    b.stop().await;
+                }
+            }
+        }
+    }
+
+    pub async fn kill(&self, name: &str) {
+        match self {
+            Net::Ds(w) => {
+                if let Ok(s) = w.mesh.server(name) {
+                    s.kill().await;
+                }
+            }
+            Net::Exchange(w) => {
+                if let Ok(b) = w.org.server(name) {
+                    b.kill().await;
+                }
+            }
+        }
+    }
+
+    pub async fn start(&self, name: &str) -> Result<(), harness::HarnessError> {
+        match self {
+            Net::Ds(w) => w.mesh.server(name)?.start().await,
+            Net::Exchange(w) => w.org.server(name)?.start().await,
+        }
+    }
+
+    /// The pairs that replicate with each other, in topology order, and the
+    /// state of what runs between them.
+    pub async fn links(&self) -> Vec<PairLink> {
+        let mut out: Vec<PairLink> = Vec::new();
+        match self {
+            Net::Ds(w) => {
+                for r in w.mesh.link_table().await {
+                    let d = DomainLink { domain: r.domain, up: r.up, initiator: r.initiator };
+                    match out.iter_mut().find(|p| p.a == r.a && p.b == r.b) {
+                        Some(p) => p.domains.push(d),
+                        None => out.push(PairLink { a: r.a, b: r.b, domains: vec![d], directions: Vec::new() }),
+                    }
+                }
+            }
+            Net::Exchange(w) => {
+                let order = self.names();
+                let at = |n: &str| order.iter().position(|x| x == n);
+                for r in w.org.link_table() {
+                    let (a, b) = if at(&r.from) <= at(&r.to) {
+                        (r.from.clone(), r.to.clone())
+                    } else {
+                        (r.to.clone(), r.from.clone())
+                    };
+                    let dir = (format!("{} -> {}", r.from, r.to), r.up);
+                    match out.iter_mut().find(|p| p.a == a && p.b == b) {
+                        Some(p) => p.directions.push(dir),
+                        None => out.push(PairLink { a, b, domains: Vec::new(), directions: vec![dir] }),
+                    }
+                }
+                out.sort_by_key(|p| (at(&p.a), at(&p.b)));
+            }
+        }
+        out
+    }
+
+    /// Every directed link with its own proxy listener.
+    pub fn proxied(&self, plan: &Plan) -> Vec<LinkRef> {
+        match (self, &plan.exchange) {
+            (Net::Exchange(_), Some(ex)) => ex
+                .proxied
+                .iter()
+                .map(|(from, to)| LinkRef { from: from.clone(), to: to.clone(), port: Port::Replication })
+                .collect(),
+            _ => plan.proxied.clone(),
+        }
+    }
+
+    /// The proxy of a directed link.
+    pub fn proxy(&self, l: &LinkRef) -> Result<&Proxy, Error> {
+        match self {
+            Net::Ds(w) => w.proxy(l),
+            Net::Exchange(w) if l.port == Port::Replication => w.proxy(&(l.from.clone(), l.to.clone())),
+            Net::Exchange(_) => {
+                Err(Error::Proxy { link: l.to_string(), source: fault_proxy::ProxyError::ProxyNotFound })
+            }
+        }
+    }
+
+    /// Probes along the servers' own paths (the DS family's; none for the others).
+    pub async fn probes(&self, wait: Duration) -> Vec<ProbeLine> {
+        match self {
+            Net::Ds(w) => probe::run(&w.mesh, wait).await,
+            Net::Exchange(_) => Vec::new(),
+        }
+    }
+
+    /// The case folder, as the family's run writes it.
+    pub fn write_case(&self, case: &CaseDir, probes: &[ProbeLine]) -> Result<(), Error> {
+        match self {
+            Net::Ds(w) => case.write(&w.mesh, probes),
+            Net::Exchange(w) => Ok(harness::casefile::write_case(&w.org, case.path())?),
+        }
+    }
+
+    /// Waits until every link is up; on timeout, what is not.
+    pub async fn wait_all_up(&self, timeout: Duration) -> Result<(), Vec<String>> {
+        match self {
+            Net::Ds(w) => w.mesh.wait_all_up(timeout).await,
+            Net::Exchange(w) => w.org.wait_links_up(timeout).await,
+        }
+    }
+
+    /// Stops every server cleanly, then every proxy.
+    pub async fn shutdown(&self) {
+        match self {
+            Net::Ds(w) => w.shutdown().await,
+            Net::Exchange(w) => w.shutdown().await,
+        }
+    }
+}
