@@ -50,9 +50,15 @@ pub fn steps(
             ),
             format!("Check it: ldapsearch -H ldap://{host}:{port} -D \"{bind}\" -W -b \"\" -s base"),
         ],
-        "389.ssl-not-enabled" => vec![format!(
-            "Enable TLS on the consumer {host}:{port}, or change the agreement's transport (nsDS5ReplicaTransportInfo) to match it"
-        )],
+        // conn_connect fails before any packet: TLS is not set up on the supplier
+        // itself (its NSS is not initialized), whatever the consumer has.
+        "389.ssl-not-enabled" => vec![
+            format!(
+                "Set up TLS on the supplier {server} (a server certificate in its NSS database, nsslapd-security: on, then a restart): without it the agreement {agmt} cannot open its LDAPS or StartTLS connection to {host}:{port}"
+            ),
+            format!("Or run the agreement over LDAP: dsconf {server} repl-agmt set --suffix {suffix} --conn-protocol LDAP {agmt}"),
+            format!("Check that the consumer {host}:{port} accepts the transport chosen (its LDAPS port, or StartTLS)"),
+        ],
         "389.timeout" => vec![format!("Check latency and load between {server} and {host}:{port}"), test],
         "389.transient-error" => vec!["None if it clears; investigate if it repeats".to_owned()],
         "389.remote-internal-error" => vec![format!("Read the consumer's errors log on {host}")],

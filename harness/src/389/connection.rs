@@ -187,15 +187,21 @@ impl Connection {
                 rc
             }
             Ok(_) => {
+                // Reset or closed before any answer (a proxy whose upstream refuses):
+                // OpenLDAP's non-blocking connect reads it as not connected, as
+                // measured through a proxy in front of a stopped 2.3.1 consumer.
                 let rc = ldaprc::SERVER_DOWN;
-                node.log.emit(&catalog::LDAP_BIND_READ_FAILED, &[&cfg.bind_dn, &"SIMPLE", &rc, &ldaprc::text(rc)]);
+                let (nspr, nspr_text) = ldaprc::NSPR_ERROR;
+                let at = format!("{host}:{port}");
+                let e = errno::ENOTCONN;
+                node.log.emit(
+                    &catalog::LDAP_BIND_SEND_FAILED,
+                    &[&cfg.bind_dn, &"SIMPLE", &rc, &ldaprc::text(rc), &nspr, &nspr_text, &e, &errno::text(e), &at],
+                );
                 rc
             }
         };
         if rc != ldaprc::SUCCESS {
-            if rc == ldaprc::TIMEOUT || rc == ldaprc::SERVER_DOWN {
-                conn.get_ref().reset_on_close();
-            }
             drop(conn);
             self.bind_failed(rc);
             return Connected::Failed(rc);
@@ -282,10 +288,8 @@ impl Connection {
         self.linger_until = None;
     }
 
-    /// After a kill of this server: its connection resets.
-    pub fn reset(&mut self) {
-        if let Some(c) = self.conn.take() {
-            c.get_ref().reset_on_close();
-        }
+    /// After a kill of this server: its kernel closes the socket (a FIN, no unbind).
+    pub fn drop_killed(&mut self) {
+        self.conn = None;
     }
 }

@@ -109,9 +109,9 @@ async fn serve(node: Arc<Node389>, stream: TcpStream, _peer: SocketAddr) {
         }
     }
     s.release();
-    if node.core.killed() {
-        conn.get_ref().reset_on_close();
-    } else {
+    // A clean stop and a kill both close with a FIN (a killed process's
+    // kernel closes its sockets); only a stop flushes what was queued.
+    if !node.core.killed() {
         let _ = conn.close().await;
     }
 }

@@ -190,7 +190,7 @@ impl Protocol {
         }
         self.conn.cancel_linger();
         if self.node.core.killed() {
-            self.conn.reset();
+            self.conn.drop_killed();
         } else {
             self.conn.disconnect().await;
         }

@@ -66,6 +66,8 @@ pub struct Server389 {
     log: Arc<ErrorsLog>,
     data: Arc<Mutex<Data>>,
     run: tokio::sync::Mutex<Option<Running>>,
+    /// Runs now (read by the case folder, which a search of a stopped server cannot fill).
+    up: std::sync::atomic::AtomicBool,
     seed: u64,
 }
 
@@ -111,6 +113,7 @@ impl Server389 {
             log,
             data: Arc::new(Mutex::new(data)),
             run: tokio::sync::Mutex::new(None),
+            up: Default::default(),
             seed,
         })
     }
@@ -258,6 +261,7 @@ impl Server389 {
             node.core.spawn(protocol::run(node.clone(), name));
         }
         *run = Some(Running { node });
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
@@ -285,6 +289,7 @@ impl Server389 {
     pub async fn stop(&self) {
         let mut run = self.run.lock().await;
         let Some(r) = run.take() else { return };
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
         self.log.emit(&catalog::SHUTDOWN_SIGNAL_OPS, &[&1, &1, &1]);
         self.log.emit(&catalog::SHUTDOWN_CT_THREADS, &[]);
         self.log.emit(&catalog::SHUTDOWN_WAIT_THREADS, &[&"1 thread"]);
@@ -302,6 +307,7 @@ impl Server389 {
     pub async fn kill(&self) {
         let mut run = self.run.lock().await;
         let Some(r) = run.take() else { return };
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
         r.node.core.wind_down(true, Duration::from_secs(5)).await;
         self.release_holder();
     }
@@ -500,6 +506,16 @@ impl Server389 {
         Ok(())
     }
 
+    /// The changelog database is lost and recreated empty (the data and
+    /// the RUV stay): the changes a consumer last saw are no longer in it.
+    pub fn lose_changelog(&self) -> Result<(), HarnessError> {
+        let mut d = self.data();
+        let r = d.replica.as_mut().ok_or_else(|| HarnessError::Config(format!("server {} has no replica", self.name())))?;
+        r.changelog.clear();
+        r.purged.clear();
+        Ok(())
+    }
+
     /// How far this server's clock is off (takes effect for new CSNs).
     pub fn set_clock_offset(&self, offset: time::Duration) {
         lock(&self.cfg).clock_offset = offset;
@@ -592,16 +608,18 @@ impl Member for Server389 {
         Server389::name(self)
     }
 
-    /// Its `errors` log, `agreements.ldif` and (with a replica) `replica.ldif`.
+    /// Its `errors` log, and while it runs (a search needs the server)
+    /// `agreements.ldif` (with agreements) and `replica.ldif` (with a replica).
     fn case_server(&self, env: &Env) -> CaseServer {
         let c = self.config();
         let now = env.clock.now();
         let data = self.data();
         let mut files = vec![CaseFile::new("errors", self.log.text("errors"))];
-        if !data.agmts.is_empty() {
+        let up = self.up.load(std::sync::atomic::Ordering::SeqCst);
+        if up && !data.agmts.is_empty() {
             files.push(CaseFile::new("agreements.ldif", entries::agreements_ldif(&data, &c.version, now)));
         }
-        if let Some(r) = entries::replica_ldif(&data, &c.name) {
+        if let Some(r) = entries::replica_ldif(&data, &c.name).filter(|_| up) {
             files.push(CaseFile::new("replica.ldif", r));
         }
         let entry = ServerEntry {
