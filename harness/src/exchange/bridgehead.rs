@@ -56,6 +56,7 @@ pub struct Bridgehead {
 impl Bridgehead {
     pub(super) fn new(cfg: SiteConfig, shared: Arc<OrgShared>, seed: u64) -> Self {
         let log = Arc::new(EventLog::new(&cfg.bridgehead, shared.env.clock.clone(), cfg.utc_offset));
+        log.set_logging(cfg.logging);
         let own = vec![
             NamingContext::new(&shared.org, &cfg.site, Context::Configuration, cfg.config_context),
             NamingContext::new(&shared.org, &cfg.site, Context::Site, cfg.site_context),

@@ -130,6 +130,17 @@ impl fmt::Display for Capacity {
     }
 }
 
+/// Diagnostic logging of the `Replication` category on the bridgehead's
+/// Directory Service object: at `Maximum` every event of the seed's flow is
+/// written; at `None` nothing is (the product's default), and messages are
+/// only counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Logging {
+    None,
+    #[default]
+    Maximum,
+}
+
 /// One site: its bridgehead and its directory replication connector.
 #[derive(Debug, Clone)]
 pub struct SiteConfig {
@@ -151,6 +162,7 @@ pub struct SiteConfig {
     pub site_context: ContextConfig,
     pub config_context: ContextConfig,
     pub utc_offset: UtcOffset,
+    pub logging: Logging,
 }
 
 impl SiteConfig {
@@ -169,6 +181,7 @@ impl SiteConfig {
             site_context: ContextConfig { objects: 400, changes_per_hour: 4 },
             config_context: ContextConfig { objects: 120, changes_per_hour: 1 },
             utc_offset: UtcOffset::UTC,
+            logging: Logging::Maximum,
         }
     }
 }

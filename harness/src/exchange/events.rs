@@ -15,10 +15,12 @@
 //! naming context in the text).
 
 use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use time::format_description::FormatItem;
 use time::{OffsetDateTime, UtcOffset};
 
+use super::config::Logging;
 use crate::clock::VirtualClock;
 use crate::logbook::{Entry, Keyed, LogStore};
 
@@ -94,6 +96,8 @@ pub fn render(at: OffsetDateTime, computer: &str, def: &EventDef, description: &
 pub struct EventLog {
     store: LogStore,
     computer: String,
+    /// Diagnostic logging at Maximum (else nothing is written).
+    maximum: AtomicBool,
 }
 
 impl Deref for EventLog {
@@ -107,14 +111,31 @@ impl Deref for EventLog {
 impl EventLog {
     /// The log of the bridgehead `computer`, stamped in its zone.
     pub fn new(computer: &str, clock: VirtualClock, offset: UtcOffset) -> Self {
-        Self { store: LogStore::new(clock, offset, FILES), computer: computer.to_owned() }
+        Self {
+            store: LogStore::new(clock, offset, FILES),
+            computer: computer.to_owned(),
+            maximum: AtomicBool::new(true),
+        }
+    }
+
+    /// Sets the diagnostic logging level (Maximum when made).
+    pub fn set_logging(&self, level: Logging) {
+        self.maximum.store(level == Logging::Maximum, Ordering::SeqCst);
     }
 
     fn emit(&self, def: &EventDef, args: &[&str]) {
+        if !self.maximum.load(Ordering::Relaxed) {
+            return;
+        }
         let shown: Vec<&dyn std::fmt::Display> = args.iter().map(|a| a as &dyn std::fmt::Display).collect();
         let description = describe(def, args);
         let entry = Entry { ordinal: def.id, key: def.key, args: &shown, files: FILES };
         self.store.append(entry, |at| render(at, &self.computer, def, &description));
+    }
+
+    /// The log of a bridgehead whose zone is UTC.
+    pub fn utc(computer: &str, clock: VirtualClock) -> Self {
+        Self::new(computer, clock, UtcOffset::UTC)
     }
 
     /// 1068: the requester asks `partner` for updates of `nc`.
@@ -194,6 +215,17 @@ mod tests {
         assert_eq!(ids, [1068, 1100, 1058, 1099, 1070, 1071, 1101, 1099]);
         assert!(log.records()[7].is(&REPLY_RECEIVED, &["BH-PARIS"]));
         assert!(!log.records()[3].is(&REPLY_RECEIVED, &["*"]), "the two 1099s are told apart by key");
+    }
+
+    #[test]
+    fn at_logging_none_nothing_is_written() {
+        let log = EventLog::utc("BH-LONDON", VirtualClock::starting_now(1.0));
+        log.set_logging(Logging::None);
+        log.asking(NC, "BH-PARIS");
+        assert_eq!(log.text(), "");
+        log.set_logging(Logging::Maximum);
+        log.asking(NC, "BH-PARIS");
+        assert_eq!(log.text().lines().count(), 1);
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub mod schedule;
 pub mod wire;
 
 pub use bridgehead::{Bridgehead, LinkView};
-pub use config::{Capacity, OrgSpec, SiteConfig};
+pub use config::{Capacity, Logging, OrgSpec, SiteConfig};
 pub use counts::{messages_a_day, Count};
 pub use day::{DayReport, DaySpec};
 pub use directory::Context;
