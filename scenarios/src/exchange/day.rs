@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use harness::exchange::day::{self, DayReport, DaySpec, SITES};
-use harness::exchange::{Capacity, DetailView, Schedule};
+use harness::exchange::{Capacity, DetailView, Logging, Schedule};
+use harness::HarnessError;
 
 use crate::error::BadInput;
 
@@ -28,10 +29,13 @@ pub struct ExchangeDayArgs {
     /// Every bridgehead's capacity: unlimited, N/h (messages an hour) or N objects/h.
     #[arg(long, default_value = "unlimited")]
     pub capacity: String,
-    /// Virtual seconds per real second (36000: the day in 2.4 s).
-    #[arg(long, default_value_t = day::DEFAULT_TIME_SCALE)]
-    pub time_scale: f64,
-    /// Write the organization's case folder here after the day.
+    /// Virtual seconds per real second (default 36000, the day in 2.4 s, or
+    /// less for a day of more than 40000 messages a real second).
+    #[arg(long)]
+    pub time_scale: Option<f64>,
+    /// Write the organization's case folder here after the day (the
+    /// bridgeheads then log at diagnostic logging Maximum; without it they
+    /// only count, at None).
     #[arg(long)]
     pub case_out: Option<PathBuf>,
     /// Print one JSON object instead of the table.
@@ -46,6 +50,16 @@ fn parse_sites(s: &str) -> Result<usize, String> {
         Ok(n) if SITES.contains(&n) => Ok(n),
         _ => Err(range),
     }
+}
+
+/// A flag's refusal in the harness's words, without its generic prefix.
+fn flag(name: &str, e: HarnessError) -> BadInput {
+    let text = match e {
+        HarnessError::Config(m) => m,
+        other => other.to_string(),
+    };
+    let text = text.strip_prefix("schedule: ").unwrap_or(&text).to_owned();
+    BadInput(format!("{name}: {text}"))
 }
 
 /// The largest `--time-scale`: a day in under 0.3 s of real time.
@@ -68,17 +82,19 @@ impl TryFrom<ExchangeDayArgs> for DaySettings {
         }
         let view = DetailView::parse(&a.detail_view)
             .ok_or_else(|| BadInput(format!("--detail-view {:?}: expected 1h or 15m", a.detail_view)))?;
-        let schedule = Schedule::parse_spec(&a.schedule, view).map_err(|e| BadInput(format!("--schedule: {e}")))?;
-        let capacity = Capacity::parse(&a.capacity).map_err(|e| BadInput(format!("--capacity: {e}")))?;
-        if !(a.time_scale.is_finite() && (1.0..=MAX_TIME_SCALE).contains(&a.time_scale)) {
+        let schedule = Schedule::parse_spec(&a.schedule, view).map_err(|e| flag("--schedule", e))?;
+        let capacity = Capacity::parse(&a.capacity).map_err(|e| flag("--capacity", e))?;
+        if let Some(t) = a.time_scale.filter(|t| !(t.is_finite() && (1.0..=MAX_TIME_SCALE).contains(t))) {
             return Err(BadInput(format!(
                 "--time-scale must be a number from 1 to {MAX_TIME_SCALE}, not {}",
-                crate::error::show_number(a.time_scale)
+                crate::error::show_number(t)
             )));
         }
         let mut spec = DaySpec::new(a.sites, schedule);
         spec.capacity = capacity;
         spec.time_scale = a.time_scale;
+        // The events are written only when someone will read them.
+        spec.logging = if a.case_out.is_some() { Logging::Maximum } else { Logging::None };
         Ok(Self { spec, case_out: a.case_out, json: a.json })
     }
 }
@@ -147,7 +163,7 @@ pub fn render(settings: &DaySettings, r: &DayReport) -> String {
         ),
     };
     let _ = writeln!(out, "{verdict}");
-    let _ = writeln!(out, "the day took {:.1}s of real time (time scale {})", r.seconds, r.time_scale);
+    let _ = writeln!(out, "the day took {:.1}s of real time (time scale {:.0})", r.seconds, r.time_scale);
     out
 }
 
@@ -161,7 +177,7 @@ mod tests {
             schedule: "8".into(),
             detail_view: "15m".into(),
             capacity: "unlimited".into(),
-            time_scale: day::DEFAULT_TIME_SCALE,
+            time_scale: None,
             case_out: None,
             json: false,
         }
@@ -178,7 +194,7 @@ mod tests {
         a.detail_view = "5m".into();
         assert!(DaySettings::try_from(a).expect_err("view").0.contains("1h or 15m"));
         let mut a = args(10);
-        a.time_scale = 0.5;
+        a.time_scale = Some(0.5);
         assert!(DaySettings::try_from(a).expect_err("scale").0.contains("--time-scale"));
         assert_eq!(parse_sites("51"), Err("an organization has 2 to 50 sites".into()));
         assert_eq!(parse_sites("30"), Ok(30));
