@@ -238,7 +238,6 @@ impl Checker<'_> {
             deadline,
             proxied: links,
             expect,
-            r389: None,
             exchange: Some(super::ExchangePlan { org, run_for, steps, proxied }),
             ..Plan::default()
         })
