@@ -23,7 +23,7 @@ fn main() {
     for jobs in [1usize, 4] {
         let t = Instant::now();
         let outcomes = rt.block_on(async {
-            let opts = RunOptions { seed: 1, analyzer: None, analyzer_timeout: Duration::from_secs(60), keep: None };
+            let opts = RunOptions::new(1);
             let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(jobs));
             let mut set = tokio::task::JoinSet::new();
             for l in suite.clone() {

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::duration::parse_flag as parse_duration;
 use crate::partition::Partition;
+use crate::proxy_api::ApiUrl;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -71,11 +72,28 @@ pub struct RunArgs {
     /// Run one shard: count:K/N (dealt in order) or hash:K/N (by name), as cargo-nextest.
     #[arg(long, value_name = "KIND:K/N", value_parser = parse_partition)]
     pub partition: Option<Partition>,
+    /// Create the link proxies on this Toxiproxy-compatible API (fault-proxy or Toxiproxy) instead of in-process.
+    #[arg(long, value_name = "URL", value_parser = parse_api_url)]
+    pub proxy_api: Option<ApiUrl>,
+    /// Let --proxy-api, and scenario files' [topology.proxy] api, name an address off loopback.
+    #[arg(long)]
+    pub allow_remote_proxy_api: bool,
+    /// How long one request to the proxy API may take.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub proxy_api_timeout: Duration,
 }
 
 /// `--partition`: clap prints the value, so the reason alone.
 fn parse_partition(s: &str) -> Result<Partition, String> {
     s.parse::<Partition>().map_err(|e| e.reason)
+}
+
+/// `--proxy-api`: clap prints the value, so the reason alone.
+fn parse_api_url(s: &str) -> Result<ApiUrl, String> {
+    ApiUrl::parse(s).map_err(|e| match e {
+        crate::proxy_api::ApiError::BadUrl { reason, .. } => reason,
+        other => other.to_string(),
+    })
 }
 
 #[derive(Debug, clap::Args)]

@@ -85,6 +85,9 @@ pub enum Problem {
     UnknownVerdict(String),
     #[error("each [[expect]] takes exactly one of id or absent")]
     ExpectShape,
+    /// `[topology.proxy] api`: not a proxy API address.
+    #[error("{0}")]
+    ProxyApi(String),
 }
 
 /// A number as people write it: `1e300`, not three hundred digits.
@@ -124,6 +127,10 @@ pub enum Error {
     /// Shard reports that do not make one run together.
     #[error("the shard reports do not make one run: {0}")]
     Shards(String),
+    /// An external proxy API: an address refused (bad input), or what went
+    /// wrong with it while a scenario ran.
+    #[error(transparent)]
+    ProxyApi(#[from] crate::proxy_api::ApiError),
 
     // While a scenario runs: the scenario fails with this.
     #[error(transparent)]
@@ -182,7 +189,7 @@ impl Error {
                 | Error::DuplicateName { .. }
                 | Error::Report { .. }
                 | Error::Shards(_)
-        )
+        ) || matches!(self, Error::ProxyApi(e) if e.is_bad_input())
     }
 
     /// The place and problem of an invalid file.

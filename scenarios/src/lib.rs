@@ -11,6 +11,8 @@
 //! - [`selection`]: the scenarios a run (or `list`) takes: loaded, filtered, names unique, one shard.
 //! - [`runner`]: one plan: topology and proxies, timeline, probes, case folder, verdicts.
 //! - [`probe`]: connectivity probes along the servers' own paths.
+//! - [`proxy_api`]: link proxies on an external Toxiproxy-compatible API (`--proxy-api`).
+//! - [`external`]: before a run on an external proxy API: policy, which server, every fault checked.
 //! - [`expect`]: expectations matched against verdicts (expected vs got).
 //! - [`analyzer`]: external analyzers (shell-split command, timeout, capped output, serde).
 //! - [`report`]: progress lines, summary table, JSON Lines, JUnit XML.
@@ -27,6 +29,7 @@ pub mod duration;
 pub mod error;
 pub mod exchange;
 pub mod expect;
+pub mod external;
 pub mod format;
 pub mod lab;
 pub mod list_cmd;
@@ -36,6 +39,7 @@ pub mod out;
 pub mod partition;
 pub mod plan;
 pub mod probe;
+pub mod proxy_api;
 pub mod report;
 pub mod run_cmd;
 pub mod runner;

@@ -86,6 +86,12 @@ mod tests {
         let text = json(&s);
         let at = |k: &str| text.find(&format!("\"{k}\":")).expect(k);
         assert!(at("name") < at("file") && at("file") < at("family") && at("family") < at("tags"), "{text}");
+        // docs/ci-matrix.md shows the first entry.
+        let md = include_str!("../../docs/ci-matrix.md");
+        let start = md.find("```json\n[{\"name\"").expect("the example") + "```json\n".len();
+        let shown: serde_json::Value =
+            serde_json::from_str(&md[start..start + md[start..].find("```").expect("end")]).expect("JSON");
+        assert_eq!(shown[0], arr[0]);
         let t = table(&s);
         assert!(t.starts_with(&format!("{} scenarios\nname ", s.plans.len())), "{t}");
         assert!(t.contains("library/tls-expired-certificate.toml"), "{t}");

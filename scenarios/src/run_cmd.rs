@@ -11,7 +11,7 @@ use crate::error::BadInput;
 use crate::out::Progress;
 use crate::report::{RunReport, Scored};
 use crate::runner::{self, Outcome, RunOptions};
-use crate::{analyzer, report, selection};
+use crate::{analyzer, external, report, selection};
 
 /// Runs the suite; the exit code is 0 when every scenario passed, else 1.
 pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
@@ -19,10 +19,24 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let analyzer_words = args.analyzer.as_deref().map(analyzer::split_command).transpose()?;
     let seed = args.seed.unwrap_or_else(runner::seed_from_clock);
     let mut out = Progress::new(args.report_json.is_some() || args.junit.is_some());
+    let proxy_api = crate::proxy_api::Settings {
+        url: args.proxy_api.clone(),
+        allow_remote: args.allow_remote_proxy_api,
+        timeout: args.proxy_api_timeout,
+    };
+    let servers = external::preflight(&proxy_api, &selection.plans).await?;
     out.print(&format!("seed: {seed} ({}, {} at a time)\n", selection.describe(), args.jobs))?;
+    for server in servers.values() {
+        out.print(&format!("link proxies on {server} ({})\n", server.abilities()))?;
+    }
     let plans = &selection.plans;
-    let opts =
-        RunOptions { seed, analyzer: analyzer_words, analyzer_timeout: args.analyzer_timeout, keep: args.keep.clone() };
+    let opts = RunOptions {
+        seed,
+        analyzer: analyzer_words,
+        analyzer_timeout: args.analyzer_timeout,
+        keep: args.keep.clone(),
+        proxy_api: proxy_api.clone(),
+    };
     let started = Instant::now();
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(usize::from(args.jobs)));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Outcome)>();
@@ -48,7 +62,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let scenarios = outcomes
         .into_iter()
         .zip(selection.indices.iter().zip(plans))
-        .map(|(outcome, (&index, _plan))| Scored { outcome, index, shard: selection.partition, proxy_api: None })
+        .map(|(outcome, (&index, plan))| Scored {
+            outcome,
+            index,
+            shard: selection.partition,
+            proxy_api: external::effective(&proxy_api, plan).map(ToString::to_string),
+        })
         .collect();
     let run = RunReport {
         seed,
@@ -56,7 +75,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         seconds,
         partition: selection.partition,
         total: selection.total,
-        proxy_api: None,
+        proxy_api: proxy_api.url.as_ref().map(ToString::to_string),
         shards: Vec::new(),
         scenarios,
     };

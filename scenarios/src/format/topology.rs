@@ -90,11 +90,15 @@ pub struct ProxyLinks {
     pub ds_links: bool,
     #[serde(default)]
     pub admin_ports: bool,
+    /// An external Toxiproxy-compatible API to create the link proxies on
+    /// (`http://127.0.0.1:8474`); absent: the in-process proxy. `--proxy-api` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
 }
 
 impl Default for ProxyLinks {
     fn default() -> Self {
-        Self { rs_links: true, ds_links: false, admin_ports: false }
+        Self { rs_links: true, ds_links: false, admin_ports: false, api: None }
     }
 }
 

@@ -56,6 +56,8 @@ pub struct Plan {
     /// `None`: probes off.
     pub probe_timeout: Option<Duration>,
     pub expect: Vec<Expectation>,
+    /// `[topology.proxy] api`: an external proxy API, and where the file says so.
+    pub proxy_api: Option<(crate::proxy_api::ApiUrl, Place)>,
     /// An Exchange organization and its timeline ([`crate::exchange`]); `None` for the other flavors.
     pub exchange: Option<crate::exchange::ExchangePlan>,
 }
@@ -165,6 +167,15 @@ impl Plan {
         } else {
             None
         };
+        let proxy_api = match &sc.topology.proxy.api {
+            Some(text) => {
+                let at = path!["topology", "proxy", "api"];
+                let url = crate::proxy_api::ApiUrl::parse(text)
+                    .map_err(|e| ctx.err(&at, Problem::ProxyApi(e.to_string())))?;
+                Some((url, ctx.place(&at)))
+            }
+            None => None,
+        };
         let mut expect = Vec::new();
         for (i, e) in sc.expect.iter().enumerate() {
             let (id, field) = match (&e.id, &e.absent) {
@@ -200,6 +211,7 @@ impl Plan {
             steps,
             probe_timeout,
             expect,
+            proxy_api,
             exchange: None,
         })
     }

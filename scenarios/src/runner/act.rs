@@ -48,14 +48,12 @@ async fn apply(s: &PlannedStep, world: &World) -> Result<(), Error> {
     match &s.action {
         Action::Fault { links, toxic } => {
             for link in links {
-                let p = world.proxy(link)?;
-                p.add_fault(toxic.clone()).await.map_err(|source| Error::Proxy { link: link.proxy_name(), source })?;
+                world.add_fault(link, toxic, s.at.is_zero()).await?;
             }
         }
         Action::Clear { links, name } => {
             for link in links {
-                let p = world.proxy(link)?;
-                p.remove_fault(name).await.map_err(|source| Error::Proxy { link: link.proxy_name(), source })?;
+                world.remove_fault(link, name).await?;
             }
         }
         Action::Stop { server } => mesh.server(server)?.stop().await,

@@ -28,12 +28,20 @@ pub struct RunOptions {
     pub analyzer_timeout: Duration,
     /// Keep each case folder under this directory.
     pub keep: Option<PathBuf>,
+    /// Link proxies on an external API (`--proxy-api`), and its settings.
+    pub proxy_api: crate::proxy_api::Settings,
 }
 
 impl RunOptions {
-    /// The built-in engine, case folders not kept.
+    /// The built-in engine, case folders not kept, the in-process proxy.
     pub fn new(seed: u64) -> Self {
-        Self { seed, analyzer: None, analyzer_timeout: Duration::from_secs(60), keep: None }
+        Self {
+            seed,
+            analyzer: None,
+            analyzer_timeout: Duration::from_secs(60),
+            keep: None,
+            proxy_api: crate::proxy_api::Settings::default(),
+        }
     }
 }
 
@@ -144,7 +152,7 @@ async fn play(
         let (verdicts, failures, kept) = crate::exchange::runner::play(plan, ex, seed, opts, stage, until).await?;
         return Ok(Judged { verdicts, failures, kept });
     }
-    let world = world::World::up(plan, seed).await?;
+    let world = world::World::up_with(plan, seed, &opts.proxy_api).await?;
     let body = async {
         act::timeline(plan, &world, stage).await?;
         stage.set("probes");

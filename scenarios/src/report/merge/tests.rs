@@ -194,3 +194,16 @@ fn the_merged_report_is_itself_a_whole_report() {
     assert_eq!(back.scenarios[2].shard.map(|p| p.total), Some(3));
     assert!(text.contains(r#""shards":[{"partition":"hash:1/3","file":"shard-1.jsonl","seed":7"#), "{text}");
 }
+
+/// docs/ci-matrix.md: the shard report shown is whole and reads back.
+#[test]
+fn the_documented_shard_report_is_whole() {
+    let md = include_str!("../../../../docs/ci-matrix.md");
+    let start = md.find("```jsonl shard\n").expect("the example") + "```jsonl shard\n".len();
+    let text = &md[start..start + md[start..].find("```").expect("its end")];
+    let r = parse("docs/ci-matrix.md", text).expect("a whole report");
+    assert_eq!(r.run.partition.map(|p| p.to_string()).as_deref(), Some("hash:2/3"));
+    assert_eq!((r.run.total_scenarios, r.scenarios.len()), (Some(14), 1));
+    assert_eq!(r.scenarios[0].index, Some(3));
+    assert!(r.scenarios[0].shard.is_some_and(|p| p.takes(3, &r.scenarios[0].name)), "the name hashes to shard 2");
+}
