@@ -5,10 +5,11 @@
 //! sockets; splice pipes are pooled, [`crate::io::PipePool`]). At start the
 //! binary raises its soft limit to the hard one ([`raise_limit`]).
 //!
-//! A server admits at most `(soft limit - HEADROOM) / 2` connections at once
-//! ([`Admission`]): past that a new client is accepted and closed at once, so
-//! the descriptors left keep the control API, the listeners and the pipes
-//! working. Should descriptors run out all the same (the embedding program
+//! A server admits at most `(soft limit - HEADROOM - soft limit / 8) / 2`
+//! connections at once ([`Admission`]): past that a new client is accepted
+//! and closed at once, so the descriptors left keep the control API and the
+//! listeners working, and an eighth of the limit is kept for splice pipes
+//! ([`pipe_share`]). Should descriptors run out all the same (the embedding program
 //! uses its own), `accept` fails with `EMFILE` and the client would wait in
 //! the backlog, retried in a tight loop: instead each listener keeps one
 //! descriptor in reserve ([`Reserve`]); it lets it go, accepts the waiting
@@ -50,9 +51,26 @@ pub fn exhausted(e: &io::Error) -> bool {
     code == Some(rustix::io::Errno::MFILE.raw_os_error()) || code == Some(rustix::io::Errno::NFILE.raw_os_error())
 }
 
-/// Descriptors kept free of connections: the API's, the listeners', pipes in
-/// use, log files.
+/// Descriptors kept free of connections and pipes: the API's, the
+/// listeners', log files.
 pub const HEADROOM: u64 = 64;
+/// One descriptor in this many is kept for splice pipes (a latency fault
+/// holds bytes in pipes: [`crate::io::PipePool`]).
+pub const PIPE_SHARE: u64 = 8;
+
+/// The connections a soft limit of `soft` descriptors admits.
+pub fn max_connections(soft: u64) -> usize {
+    usize::try_from(soft.saturating_sub(HEADROOM + soft / PIPE_SHARE) / 2).unwrap_or(usize::MAX)
+}
+
+fn soft_limit() -> Option<u64> {
+    getrlimit(Resource::Nofile).current
+}
+
+/// The descriptors kept for pipes: an eighth of the soft limit (unlimited: 65 536).
+pub fn pipe_share() -> usize {
+    usize::try_from(soft_limit().map_or(1 << 16, |s| s / PIPE_SHARE)).unwrap_or(usize::MAX)
+}
 
 /// How many connections a server admits at once (counted over all its
 /// proxies), from the descriptor limit in force when it is made.
@@ -63,13 +81,9 @@ pub struct Admission {
 }
 
 impl Admission {
-    /// From the process's soft limit: `(soft - HEADROOM) / 2`.
+    /// From the process's soft limit: `(soft - HEADROOM - soft / 8) / 2`.
     pub fn from_limit() -> Self {
-        let max = match getrlimit(Resource::Nofile).current {
-            Some(soft) => usize::try_from(soft.saturating_sub(HEADROOM) / 2).unwrap_or(usize::MAX),
-            None => usize::MAX,
-        };
-        Admission::with_max(max)
+        Admission::with_max(soft_limit().map_or(usize::MAX, max_connections))
     }
 
     pub fn with_max(max: usize) -> Self {

@@ -48,7 +48,7 @@ fn main() -> ExitCode {
             show(l.soft),
             show(l.before),
             show(l.hard),
-            l.soft.map_or("unlimited".to_owned(), |n| (n.saturating_sub(64) / 2).to_string())
+            l.soft.map_or("unlimited".to_owned(), |n| fault_proxy::fds::max_connections(n).to_string())
         ),
         Err(e) => tracing::warn!("cannot raise the descriptor limit: {e}"),
     }

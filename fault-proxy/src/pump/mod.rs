@@ -21,6 +21,7 @@
 //! ([`Event`]) and handles it.
 
 mod held;
+mod piped;
 mod splice;
 mod state;
 mod write;
@@ -41,6 +42,7 @@ use crate::stats::ConnCtx;
 use crate::toxic::Direction;
 use held::BlockPool;
 use held::Held;
+use piped::{Filled, Piped};
 use splice::{Step, ZeroCopy};
 use state::{Allowance, Timeout, TimeoutClock};
 use write::{due_at, Ends, Pace};
@@ -49,6 +51,8 @@ use write::{due_at, Ends, Pace};
 const OVERDUE_SLACK: Duration = Duration::from_millis(1);
 /// Bytes written in one turn at most before reading gets its look again.
 const WRITE_TURN: usize = 1 << 20;
+/// After no pipe could be had for held bytes, the blocks carry them this long.
+const PIPE_RETRY: Duration = Duration::from_secs(1);
 /// A `timeout` toxic's bytes are read into this much scratch and dropped.
 const DISCARD: usize = 16 * 1024;
 
@@ -93,6 +97,10 @@ pub(crate) struct Pump<'a> {
     ends: Ends<'a>,
     faults: watch::Receiver<Arc<FaultSet>>,
     held: Held<'a>,
+    /// Bytes a latency alone holds, in pipes (not copied).
+    piped: Piped<'a>,
+    /// No pipe could be had for `piped`: the blocks carry bytes until then.
+    pipe_retry_at: Option<Instant>,
     allowance: Allowance,
     timeout: TimeoutClock,
     /// `limit_data` reached: close once the held bytes are written.
@@ -117,6 +125,8 @@ impl<'a> Pump<'a> {
             ends: Ends { ctx, dir, src, dst, stop },
             faults,
             held: Held::new(&pools.blocks),
+            piped: Piped::new(&pools.pipes),
+            pipe_retry_at: None,
             allowance: Allowance::default(),
             timeout: TimeoutClock::default(),
             close_after_flush: false,
@@ -147,12 +157,12 @@ impl<'a> Pump<'a> {
             Ok(at) => at,
             Err(end) => return Some(end),
         };
-        if self.eof && self.held.is_empty() && !act.stop_writing {
+        if self.eof && self.is_empty() && !act.stop_writing {
             return Some(if self.ends.close(act.slow_close).await { End::Closed } else { End::Cancelled });
         }
         self.held.release_if_empty();
         // Nothing touches this direction: move bytes without copying them.
-        if act.is_clear() && self.held.is_empty() && !self.eof && self.zero_copy.ready(now) {
+        if act.is_clear() && self.is_empty() && !self.eof && self.zero_copy.ready(now) {
             return match self.zero_copy.round(self.ends, &mut self.faults, &set, now).await {
                 Step::Again => None,
                 Step::Eof => {
@@ -178,10 +188,36 @@ impl<'a> Pump<'a> {
             Timeout::Off => None,
         };
         self.allowance.follow(act.limit_data.as_ref());
-        if self.held.is_empty() && self.close_after_flush {
+        if self.is_empty() && self.close_after_flush {
             return Err(End::Close);
         }
         Ok(timeout_at)
+    }
+
+    /// Nothing held, in blocks or pipes.
+    fn is_empty(&self) -> bool {
+        self.held.is_empty() && self.piped.is_empty()
+    }
+
+    /// True when reads go to the pipes now: a latency alone, nothing in the
+    /// blocks (so no byte overtakes another), and pipes to be had lately.
+    fn into_pipes(&self, act: &Active, now: Instant) -> bool {
+        Piped::suits(act) && self.held.is_empty() && self.pipe_retry_at.is_none_or(|at| now >= at)
+    }
+
+    /// No more may be read now: the store reads go to is full, or the
+    /// other one must drain first.
+    fn is_full(&self, act: &Active, now: Instant, budget: usize) -> bool {
+        if self.into_pipes(act, now) {
+            self.piped.is_full(budget)
+        } else {
+            !self.piped.is_empty() || self.held.is_full(budget)
+        }
+    }
+
+    /// When the oldest held chunk is due.
+    fn next_due(&self) -> Option<Instant> {
+        self.piped.next_due().or(self.held.next_due())
     }
 
     /// When the next write may happen: `Ok(true)` now, `Ok(false)` never
@@ -189,6 +225,9 @@ impl<'a> Pump<'a> {
     fn write_at(&mut self, act: &Active, now: Instant) -> Result<bool, Instant> {
         if act.stop_writing {
             return Ok(false);
+        }
+        if let Some(due) = self.piped.next_due() {
+            return if due > now { Err(due) } else { Ok(true) };
         }
         let Some(due) = self.held.next_due() else { return Ok(false) };
         if due > now {
@@ -205,13 +244,15 @@ impl<'a> Pump<'a> {
         // it must be read as soon as it comes), unless the oldest chunk is
         // overdue by more than the slack: then writing comes first.
         let overdue = self
-            .held
             .next_due()
             .is_some_and(|d| !act.stop_writing && d.checked_add(OVERDUE_SLACK).is_some_and(|d| now >= d));
         let can_write = write == Ok(true);
         let writing_first = overdue && can_write;
-        let can_read =
-            !self.eof && !act.stop_reading && !self.held.is_full(budget) && !self.close_after_flush && !writing_first;
+        let can_read = !self.eof
+            && !act.stop_reading
+            && !self.is_full(act, now, budget)
+            && !self.close_after_flush
+            && !writing_first;
         let wake = write.err();
         let ends = self.ends;
         tokio::select! {
@@ -262,6 +303,32 @@ impl<'a> Pump<'a> {
                 Err(_) => Some(End::Reset),
             };
         }
+        let now = Instant::now();
+        if self.into_pipes(act, now) {
+            let due = match act.latency {
+                Some((latency, jitter)) => due_at(now, latency, self.rng.spread(jitter)),
+                None => now,
+            };
+            match self.piped.fill(src, due, set.budget()) {
+                Ok(Filled::Moved(n)) => {
+                    self.ends.ctx.received(self.ends.dir, n);
+                    self.ends.ctx.held(self.ends.dir, self.piped.len());
+                    return None;
+                }
+                Ok(Filled::Empty) => return None,
+                Ok(Filled::Eof) => {
+                    self.eof = true;
+                    return None;
+                }
+                Ok(Filled::NoPipe) => {
+                    self.pipe_retry_at = now.checked_add(PIPE_RETRY);
+                    if !self.piped.is_empty() {
+                        return None;
+                    }
+                }
+                Err(_) => return Some(End::Reset),
+            }
+        }
         let left = self.allowance.left(act.limit_data.as_ref());
         if left == Some(0) {
             // limit_data reached (a limit of 0, say): nothing more is read.
@@ -301,6 +368,17 @@ impl<'a> Pump<'a> {
     /// Writes what is due, as the pace lets it, until the destination is
     /// full, nothing more is due, or [`WRITE_TURN`] bytes went.
     fn write(&mut self, act: &Active) -> Result<(), End> {
+        if !self.piped.is_empty() {
+            if act.stop_writing {
+                return Ok(());
+            }
+            let n = self.piped.write_due(self.ends.dst, Instant::now()).map_err(|_| End::Reset)?;
+            if n > 0 {
+                self.ends.ctx.sent(self.ends.dir, n);
+                self.ends.ctx.held(self.ends.dir, self.piped.len());
+            }
+            return Ok(());
+        }
         let mut written = 0;
         while written < WRITE_TURN {
             let now = Instant::now();

@@ -10,8 +10,19 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{addr, connect, toxic, Echo, WAIT};
 
+/// Under a latency alone the bytes wait in pipes; under a bandwidth limit,
+/// in blocks: either way within the budget.
 #[tokio::test]
 async fn a_delayed_stream_holds_at_most_its_budget_and_arrives_exact() {
+    for fault in [
+        json!({"type": "latency", "stream": "upstream", "attributes": {"latency": 20}}),
+        json!({"type": "bandwidth", "stream": "upstream", "attributes": {"rate": 4000}}),
+    ] {
+        held_within_budget(fault).await;
+    }
+}
+
+async fn held_within_budget(fault: serde_json::Value) {
     const BUDGET: usize = 64 * 1024;
     const TOTAL: usize = 1 << 20;
     let echo = Echo::start().await;
@@ -41,10 +52,10 @@ async fn a_delayed_stream_holds_at_most_its_budget_and_arrives_exact() {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let got = tokio::time::timeout(WAIT, reader).await.expect("in time").expect("task").expect("read");
-    assert!(got == data, "the stream arrives byte-exact, in order");
+    assert!(got == data, "the stream arrives byte-exact, in order, under {fault}");
     let _w = writer.await.expect("task").expect("write");
-    assert!(seen > 0, "the latency fault held bytes");
-    assert!(most <= BUDGET as u64, "held {most} bytes with a budget of {BUDGET}");
+    assert!(seen > 0, "{fault} held bytes");
+    assert!(most <= BUDGET as u64, "held {most} bytes with a budget of {BUDGET} under {fault}");
     server.shutdown().await;
 }
 
