@@ -201,14 +201,14 @@ impl<'a> Pump<'a> {
 
     /// True when reads go to the pipes now: a latency alone, nothing in the
     /// blocks (so no byte overtakes another), and pipes to be had lately.
-    fn into_pipes(&self, act: &Active, now: Instant) -> bool {
+    fn reads_to_pipes(&self, act: &Active, now: Instant) -> bool {
         Piped::suits(act) && self.held.is_empty() && self.pipe_retry_at.is_none_or(|at| now >= at)
     }
 
     /// No more may be read now: the store reads go to is full, or the
     /// other one must drain first.
     fn is_full(&self, act: &Active, now: Instant, budget: usize) -> bool {
-        if self.into_pipes(act, now) {
+        if self.reads_to_pipes(act, now) {
             self.piped.is_full(budget)
         } else {
             !self.piped.is_empty() || self.held.is_full(budget)
@@ -304,7 +304,7 @@ impl<'a> Pump<'a> {
             };
         }
         let now = Instant::now();
-        if self.into_pipes(act, now) {
+        if self.reads_to_pipes(act, now) {
             let due = match act.latency {
                 Some((latency, jitter)) => due_at(now, latency, self.rng.spread(jitter)),
                 None => now,
