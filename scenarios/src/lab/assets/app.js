@@ -139,12 +139,15 @@ function renderGraph() {
   for (const s of state.servers) {
     const p = pos.get(s.name);
     const grp = svg("g", { class: "server", "data-server": s.name, "data-state": s.state, transform: `translate(${p.x},${p.y})` });
-    grp.append(svg("circle", { r: 52 }));
+    // Wide enough for the name and its state line (BH-NEWYORK, killed · exchange 5.5).
+    const subText = `${s.state} · ${s.flavor} ${s.version}`;
+    const radius = Math.max(52, 12 + 5.6 * s.name.length, 10 + 3.4 * subText.length);
+    grp.append(svg("circle", { r: Math.round(radius) }));
     const name = svg("text", { class: "name", y: -4 });
     name.textContent = s.name;
     const sub = svg("text", { class: "sub", y: 16 });
-    sub.textContent = `${s.state} · ${s.flavor} ${s.version}`;
-    const addr = svg("text", { class: "host", y: 74 });
+    sub.textContent = subText;
+    const addr = svg("text", { class: "host", y: Math.round(radius) + 22 });
     addr.textContent = `${s.host}`;
     grp.append(name, sub, addr);
     if (s.dns === "broken") {
