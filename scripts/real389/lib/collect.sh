@@ -3,6 +3,7 @@
 #   CASE/servers/NAME/agreements.ldif       the agreement entries, as ldapsearch -LLL prints them
 #   CASE/servers/NAME/replica.ldif          the replica entry with nsds50ruv (and nsds5AgmtMaxCSN)
 #   CASE/servers/NAME/errors                the errors log, copied as the server wrote it
+#   CASE/probes.jsonl                       a TCP probe from the supplier to the agreement's host:port
 # Sourced by run.sh.
 
 # Drops nsDS5ReplicaCredentials (the encrypted agreement password) and its folded lines:
@@ -39,7 +40,41 @@ collect_case() {
     cp "$(errors_log "$s")" "$dir/servers/$s/errors" || die "$name: cannot copy the errors log of $s"
   done
   write_topology "$dir/topology.toml"
+  probe_line >"$dir/probes.jsonl" || die "$name: the TCP probe failed to run"
   say "   case $name: $(agmt_status)"
+}
+
+# One TCP probe, as the harness's probes run (scenarios/src/probe.rs): connect from the
+# supplier's host (this one) to the agreement's host and port (the proxy) within 500 ms, then
+# read for 30 ms. A connect that fails, or a reset right after the accept (what the proxy does
+# when its upstream refuses), is `refused`; no answer to the SYN is `timeout`.
+probe_line() {
+  "$PY" - "$SUP" 127.0.0.1 "$PROXY_PORT" <<'PY'
+import json, socket, sys, time
+frm, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+t0 = time.monotonic()
+s = socket.socket()
+s.settimeout(0.5)
+try:
+    s.connect((host, port))
+    s.settimeout(0.03)
+    try:
+        s.recv(1)
+        outcome = "ok"
+    except ConnectionResetError:
+        outcome = "refused"
+    except OSError:
+        outcome = "ok"
+except socket.timeout:
+    outcome = "timeout"
+except OSError:
+    outcome = "refused"
+finally:
+    s.close()
+ms = int((time.monotonic() - t0) * 1000)
+print(json.dumps({"from": frm, "target": host, "port": port, "kind": "tcp", "outcome": outcome,
+                  "elapsed_ms": ms}, separators=(",", ":")))
+PY
 }
 
 write_topology() {
@@ -55,6 +90,7 @@ flavor = "389"
 version = "$version"
 host = "localhost"
 addresses = ["127.0.0.1"]
+server_id = "1"
 ports = { ldap = $SUP_PORT }
 domains = ["$SUFFIX"]
 
@@ -64,6 +100,7 @@ flavor = "389"
 version = "$version"
 host = "localhost"
 addresses = ["127.0.0.1"]
+server_id = "65535"
 ports = { ldap = $CON_PORT }
 domains = ["$SUFFIX"]
 EOF

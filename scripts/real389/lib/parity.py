@@ -117,11 +117,20 @@ def main():
             real_ok = False
             notes.append(f"real `{row['case']}`: lines of unknown shape: {real['unknown_files']}")
         emu = (emulated(a.replharness, a.library, row["scenario"], Path(a.work), extra)
-               if row["scenario"] else {"error": "no emulated scenario named yet"})
-        same = real_ok and key(emu) is not None and key(emu) == key(real)
+               if row["scenario"] else {"error": "no emulated scenario of this fault in scenarios/library"})
+        emu_ok = "error" not in emu
+        if emu_ok and emu.get("run_rc") != 0:
+            emu_ok = False
+            notes.append(f"emulated `{row['scenario']}`: `replharness run` exited {emu.get('run_rc')} "
+                         "(the scenario failed its own expectations)")
+        if emu.get("unknown_lines"):
+            emu_ok = False
+            notes.append(f"emulated `{row['scenario']}`: lines of unknown shape: {emu['unknown_files']}")
+        same = real_ok and emu_ok and key(emu) == key(real)
         ok = ok and same
         rows.append({**row, "real": summary(real), "emulated": summary(emu), "same": same,
                      "real_verdicts": real.get("verdicts"), "emulated_verdicts": emu.get("verdicts"),
+                     "emulated_run_rc": emu.get("run_rc"),
                      "extra": extra})
 
     print("| fault | real verdict and cause | emulated verdict and cause | same |")
