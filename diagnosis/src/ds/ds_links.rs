@@ -41,8 +41,10 @@ pub fn collect(w: &World) -> DsLinks {
                 Kind::DsNoRs { domain, .. } | Kind::DsLinkLost { domain, on_ds: true, .. } => {
                     (name.clone(), domain, false, false)
                 }
-                Kind::DsLinkLost { ds, domain, on_ds: false, .. } => (w.ds_name_of(ds), domain, false, false),
-                Kind::AcceptedDs { ds, domain, .. } => (w.ds_name_of(ds), domain, true, true),
+                Kind::DsLinkLost { ds, rs, domain, on_ds: false } => {
+                    (w.ds_name_at(ds, &own_rs(l, rs)), domain, false, false)
+                }
+                Kind::AcceptedDs { ds, rs, domain } => (w.ds_name_at(ds, rs), domain, true, true),
                 _ => continue,
             };
             let no_rs = match &e.kind {
@@ -59,6 +61,15 @@ pub fn collect(w: &World) -> DsLinks {
             (k, v.into_iter().map(|(_, e)| e).collect())
         })
         .collect()
+}
+
+/// The RS id of a line about a DS, or its logger's own where the line does not say (53).
+fn own_rs(l: &super::server_log::ServerLog, rs: &str) -> String {
+    if rs.is_empty() {
+        l.own_rs_id().unwrap_or_default()
+    } else {
+        rs.to_owned()
+    }
 }
 
 /// 54 lines of any RS naming the DS id of `name` for `domain`: another DS

@@ -46,9 +46,15 @@ impl<'a> World<'a> {
                 }
             }
         }
-        for (name, s) in &w.srv {
-            if let Some(id) = &s.server_id {
-                w.by_id.insert(id.clone(), name.clone());
+        // An id two servers share (a duplicate server id) names the one that
+        // runs an RS: RS ids are what most lines carry.
+        for rs_first in [true, false] {
+            for (name, s) in &w.srv {
+                let runs_rs =
+                    s.replication_port.is_some() || w.logs.get(name.as_str()).is_some_and(|l| l.has_rs_lines());
+                if let (Some(id), true) = (&s.server_id, runs_rs == rs_first) {
+                    w.by_id.entry(id.clone()).or_insert_with(|| name.clone());
+                }
             }
         }
         // A DS id that differs from its RS id maps to the same server.
@@ -63,6 +69,26 @@ impl<'a> World<'a> {
     /// The server an RS id names, or `RS(id)` when no server goes by it.
     pub fn name_of(&self, id: &str) -> String {
         self.by_id.get(id).cloned().unwrap_or_else(|| format!("RS({id})"))
+    }
+
+    /// The DS server an RS's line about DS `id` means (207, 211, 53): where
+    /// two servers share the id, the one whose own log says it connected to
+    /// that RS (`rs`, the RS's id).
+    pub fn ds_name_at(&self, id: &str, rs: &str) -> String {
+        let mut same: Vec<&String> =
+            self.logs.iter().filter(|(_, l)| l.own_ds_id().as_deref() == Some(id)).map(|(n, _)| n).collect();
+        if same.len() > 1 {
+            same.retain(|n| {
+                self.logs[n.as_str()]
+                    .events
+                    .iter()
+                    .any(|e| matches!(&e.kind, Kind::DsConnected { rs: r, .. } if r == rs))
+            });
+            if let [only] = same.as_slice() {
+                return (*only).clone();
+            }
+        }
+        self.ds_name_of(id)
     }
 
     /// The server a DS id names, or `DS(id)`.
