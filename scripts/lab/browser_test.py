@@ -82,16 +82,19 @@ def lines_until(proc, what, needle, timeout):
 
     threading.Thread(target=read, daemon=True).start()
     until = time.monotonic() + timeout
+    said = []
     while True:
         left = until - time.monotonic()
         if left <= 0:
-            raise CannotRun(f"{what} did not say {needle!r} within {timeout} s")
+            raise CannotRun(f"{what} did not say {needle!r} within {timeout} s; it said:\n{''.join(said)}")
         try:
             line = q.get(timeout=left)
         except queue.Empty:
             continue
         if line is None:
-            raise CannotRun(f"{what} ended before saying {needle!r}")
+            code = proc.wait(timeout=10)
+            raise CannotRun(f"{what} ended (exit {code}) before saying {needle!r}; it said:\n{''.join(said)}")
+        said.append(line)
         if needle in line:
             return line
 
@@ -212,10 +215,18 @@ def run(args):
         step(f"the lab serves {url}")
 
         step(f"{driver} --port=0 (Chromium at {chromium})")
-        cd = subprocess.Popen([driver, "--port=0"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
-        procs.append(("chromedriver", cd))
-        line = lines_until(cd, "chromedriver", "was started successfully on port", 60)
+        for attempt in (1, 2):
+            cd = subprocess.Popen([driver, "--port=0"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+            procs.append(("chromedriver", cd))
+            try:
+                line = lines_until(cd, "chromedriver", "was started successfully on port", 60)
+                break
+            except CannotRun as e:
+                # The driver, not the lab: once more, then give up saying why.
+                if attempt == 2:
+                    raise
+                step(f"chromedriver did not start ({e}); once more")
         port = int(line.rsplit("port", 1)[1].strip().rstrip("."))
         wd = WebDriver(f"http://127.0.0.1:{port}")
         wd.start(chromium, args.width, args.height)

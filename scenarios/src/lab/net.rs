@@ -27,8 +27,9 @@ use crate::runner::world::World as DsWorld;
 
 /// The running topology of one family.
 pub(super) enum Net {
-    Ds(DsWorld),
-    Exchange(ExWorld),
+    // Boxed: the worlds differ much in size.
+    Ds(Box<DsWorld>),
+    Exchange(Box<ExWorld>),
 }
 
 /// What the page shows of a server.
@@ -90,14 +91,14 @@ impl Net {
     /// The DS world (the runner's step functions take it).
     pub fn ds_world(&self) -> Option<&DsWorld> {
         match self {
-            Net::Ds(w) => Some(w),
+            Net::Ds(w) => Some(w.as_ref()),
             Net::Exchange(_) => None,
         }
     }
 
     pub fn exchange_world(&self) -> Option<&ExWorld> {
         match self {
-            Net::Exchange(w) => Some(w),
+            Net::Exchange(w) => Some(w.as_ref()),
             Net::Ds(_) => None,
         }
     }
@@ -105,8 +106,8 @@ impl Net {
     /// Binds every server and puts the proxies on the planned links.
     pub async fn up(plan: &Plan, seed: u64) -> Result<Net, Error> {
         Ok(match &plan.exchange {
-            Some(ex) => Net::Exchange(ExWorld::up(ex, seed).await?),
-            None => Net::Ds(DsWorld::up(plan, seed).await?),
+            Some(ex) => Net::Exchange(Box::new(ExWorld::up(ex, seed).await?)),
+            None => Net::Ds(Box::new(DsWorld::up(plan, seed).await?)),
         })
     }
 

@@ -120,7 +120,13 @@ pub fn scenario(file: &str, text: &str, time_scale: Option<f64>) -> Result<Plan,
     if let Some(t) = time_scale {
         sc.time_scale = t;
     }
-    Plan::from_scenario(&sc, &loc)
+    let mut plan = Plan::from_scenario(&sc, &loc)?;
+    // The page drives the proxies in this process (it lists and heals what
+    // they hold): a file's external proxy API is not used.
+    if let Some((url, place)) = plan.proxy_api.take() {
+        tracing::warn!("{place}: the lab puts its own proxies on the links; {url} is not used");
+    }
+    Ok(plan)
 }
 
 #[cfg(test)]
@@ -170,6 +176,15 @@ mod tests {
         assert_eq!(scenario("x.toml", text, Some(250.0)).expect("plan").time_scale, 250.0);
         let e = scenario("x.toml", "name = 1\n", None).expect_err("invalid").to_string();
         assert!(e.starts_with("x.toml:1:8: "), "{e}");
+    }
+
+    #[test]
+    fn a_files_external_proxy_api_gives_way_to_the_labs_own_proxies() {
+        let text = "name = \"x\"\n[topology]\nproxy = { api = \"http://127.0.0.1:8474\" }\n[[topology.servers]]\nname = \"a\"\n[[topology.servers]]\nname = \"b\"\n";
+        assert!(crate::plan::load("x.toml", text).expect("plan").proxy_api.is_some(), "run would use it");
+        let plan = scenario("x.toml", text, None).expect("plan");
+        assert!(plan.proxy_api.is_none());
+        assert_eq!(plan.proxied.len(), 2, "every link still through a proxy, the lab's");
     }
 
     #[test]
