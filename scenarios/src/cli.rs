@@ -140,6 +140,9 @@ pub struct MergeArgs {
 pub struct DiagnoseArgs {
     /// The case folder (topology.toml, servers/NAME/…, probes.jsonl).
     pub case: PathBuf,
+    /// 389: how far a green agreement's last sent change may lag the supplier's newest before it is 389.stalled.
+    #[arg(long = "389-stall-lag", value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub stall_lag_389: Duration,
     /// Print the verdict object of spec/cli.md instead of the human report.
     #[arg(long)]
     pub json: bool,
@@ -154,9 +157,13 @@ pub struct VerdictsArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct MeshArgs {
-    /// The product family: ds (DS/OpenDJ servers) or exchange (Exchange 5.5 bridgeheads, one per site).
-    #[arg(long, default_value = "ds", value_parser = ["ds", "exchange"])]
+    /// The product family: ds (DS/OpenDJ servers), 389 (389-DS suppliers and consumers) or
+    /// exchange (Exchange 5.5 bridgeheads, one per site).
+    #[arg(long, default_value = "ds", value_parser = ["ds", "389", "exchange"])]
     pub flavor: String,
+    /// 389: read-only consumers beside the --servers suppliers (every supplier has an agreement to each).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(0..=253))]
+    pub consumers: u16,
     /// Number of servers (each runs an RS and a DS; exchange: sites, one bridgehead each).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=500))]
     pub servers: u16,

@@ -22,6 +22,8 @@
 //! - [`exchange`]: the Exchange 5.5 flavor: its scenario files, plan and run, `exchange-day`, `mesh --flavor exchange`.
 //! - [`list_cmd`], [`merge_cmd`]: `replharness list` and `replharness report merge`.
 //! - [`lab`]: `replharness lab`, the trainers' web page over a live topology.
+//! - [`r389`]: the 389 flavor's file types and `replharness mesh --flavor 389` (its plan and
+//!   runner are `plan::r389` and `runner::r389`).
 
 pub mod analyzer;
 pub mod cli;
@@ -40,6 +42,7 @@ pub mod partition;
 pub mod plan;
 pub mod probe;
 pub mod proxy_api;
+pub mod r389;
 pub mod report;
 pub mod run_cmd;
 pub mod runner;

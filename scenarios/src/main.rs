@@ -49,8 +49,11 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Diagnose(args) => {
-            let report = diagnosis::diagnose(&args.case, &diagnosis::Options::default())
-                .map_err(|e| anyhow::Error::new(BadInput(e.to_string())))?;
+            let mut options = diagnosis::Options::default();
+            options.r389.lag_threshold =
+                time::Duration::try_from(args.stall_lag_389).map_err(|e| BadInput(format!("--389-stall-lag: {e}")))?;
+            let report =
+                diagnosis::diagnose(&args.case, &options).map_err(|e| anyhow::Error::new(BadInput(e.to_string())))?;
             // spec/cli.md: nothing recognised is no verdict and bad input, with the files listed.
             if report.recognised_nothing() {
                 return Err(anyhow::Error::new(BadInput(format!(
@@ -79,6 +82,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Mesh(args) if args.flavor == "exchange" => scenarios::exchange::mesh::command(args).await,
+        Command::Mesh(args) if args.flavor == "389" => scenarios::r389::mesh::command(args).await,
         Command::ExchangeDay(args) => scenarios::exchange::day_command(args).await,
         Command::Mesh(args) => {
             let settings = MeshSettings::try_from(args)?;

@@ -17,7 +17,7 @@ pub use locate::{Locator, Seg};
 pub use step::{
     ClearStep, DnsStep, FaultSpec, FaultStep, FlapSpec, GenerationStep, Port, ServerStep, Step, Until, WaitStep,
 };
-pub use topology::{ProbesSpec, ProxyLinks, ServerSpec, TimingsSpec, Topology};
+pub use topology::{Flavor, ProbesSpec, ProxyLinks, ServerSpec, TimingsSpec, Topology};
 
 use crate::error::{Error, Problem};
 

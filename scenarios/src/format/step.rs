@@ -25,6 +25,16 @@ pub enum Step {
     Generation(GenerationStep),
     /// Waits for a condition.
     Wait(WaitStep),
+    /// 389: changes made on a supplier.
+    Write(crate::r389::format::WriteStep),
+    /// 389: `dsconf repl-agmt set|enable|disable`.
+    Agreement(crate::r389::format::AgreementStep),
+    /// 389: `dsconf repl-agmt init` (a total update).
+    Init(crate::r389::format::AgreementRef),
+    /// 389: `dsconf repl-agmt poke` (replicate now).
+    Poke(crate::r389::format::AgreementRef),
+    /// 389: a change on a server's replica or its knobs.
+    Replica(crate::r389::format::ReplicaStep),
 }
 
 impl Step {
@@ -39,6 +49,11 @@ impl Step {
             Step::Dns(_) => "dns",
             Step::Generation(_) => "generation",
             Step::Wait(_) => "wait",
+            Step::Write(_) => "write",
+            Step::Agreement(_) => "agreement",
+            Step::Init(_) => "init",
+            Step::Poke(_) => "poke",
+            Step::Replica(_) => "replica",
         }
     }
 
@@ -51,6 +66,10 @@ impl Step {
             Step::Dns(s) => s.at.as_deref(),
             Step::Generation(s) => s.at.as_deref(),
             Step::Wait(s) => s.at.as_deref(),
+            Step::Write(s) => s.at.as_deref(),
+            Step::Agreement(s) => s.at.as_deref(),
+            Step::Init(s) | Step::Poke(s) => s.at.as_deref(),
+            Step::Replica(s) => s.at.as_deref(),
         }
     }
 }
@@ -200,4 +219,15 @@ pub struct Until {
     pub link_up: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_down: Option<String>,
+    /// 389: an agreement's status contains this (`agreement`: that one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<String>,
+    /// 389: a line of `server`'s errors log contains this, `count` times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    /// 389: every enabled agreement's last session succeeded and its consumer holds the newest change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_sync: Option<bool>,
 }

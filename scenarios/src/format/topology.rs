@@ -23,10 +23,28 @@ fn default_backends() -> Vec<String> {
     vec!["dc=example,dc=com".into()]
 }
 
+/// The product family a topology runs (`[topology] flavor`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Flavor {
+    /// ForgeRock DS / OpenDJ (the default).
+    #[default]
+    #[serde(rename = "ds")]
+    Ds,
+    /// 389 Directory Server (docs/389.md).
+    #[serde(rename = "389")]
+    R389,
+    /// Exchange 5.5.
+    #[serde(rename = "exchange")]
+    Exchange,
+}
+
 /// `[topology]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Topology {
+    /// `ds` (default), `389`, `exchange`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flavor: Option<Flavor>,
     /// Default version of every server.
     #[serde(default = "default_version")]
     pub version: String,
@@ -34,6 +52,9 @@ pub struct Topology {
     #[serde(default = "default_backends")]
     pub backends: Vec<String>,
     pub servers: Vec<ServerSpec>,
+    /// 389: the suppliers' agreements.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agreements: Vec<crate::r389::format::AgreementSpec>,
     #[serde(default)]
     pub proxy: ProxyLinks,
 }
@@ -78,6 +99,9 @@ pub struct ServerSpec {
     /// A defect of its certificate: expired, not-yet-valid, foreign-ca, missing-name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cert: Option<String>,
+    /// 389: the server's replica (role, replica id, backoff …) and knobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica: Option<crate::r389::format::ReplicaSpec>,
 }
 
 /// Which connections go through the fault proxy, one listener per directed link.

@@ -5,6 +5,7 @@
 //! the place in the file ([`crate::error::Place`]).
 
 mod fault;
+pub(crate) mod r389;
 mod steps;
 mod topology;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use harness::{ServerConfig, Timings};
 
+pub use r389::{Action389, Plan389, Until389};
 pub use steps::{parse_link, Action, PlannedStep, Until};
 pub use topology::LinkRef;
 
@@ -58,6 +60,9 @@ pub struct Plan {
     pub expect: Vec<Expectation>,
     /// `[topology.proxy] api`: an external proxy API, and where the file says so.
     pub proxy_api: Option<(crate::proxy_api::ApiUrl, Place)>,
+    /// `[topology] flavor = "389"`: its servers, agreements and links (the
+    /// DS fields above then stay unused).
+    pub r389: Option<Plan389>,
     /// An Exchange organization and its timeline ([`crate::exchange`]); `None` for the other flavors.
     pub exchange: Option<crate::exchange::ExchangePlan>,
 }
@@ -160,8 +165,20 @@ impl Plan {
             }
         }
         let deadline = ctx.duration_or(sc.deadline.as_deref(), &path!["deadline"], DEFAULT_DEADLINE)?;
-        let world = topology::plan(sc, &ctx)?;
-        let steps = steps::plan(sc, &ctx, &world.proxied)?;
+        let r389 = if r389::is_389(sc) { Some(r389::plan(sc, &ctx)?) } else { None };
+        // A 389 topology: the DS planner reads it without its 389 keys (its
+        // plan stays unused); the steps' links are the agreements'.
+        let ds_view;
+        let ds_sc = match &r389 {
+            Some(_) => {
+                ds_view = r389::ds_view(sc);
+                &ds_view
+            }
+            None => sc,
+        };
+        let world = topology::plan(ds_sc, &ctx)?;
+        let step_links = r389.as_ref().map_or(&world.proxied, |p| &p.links);
+        let steps = steps::plan(sc, &ctx, step_links, r389.as_ref())?;
         let probe_timeout = if sc.probes.enabled {
             Some(ctx.duration_or(sc.probes.timeout.as_deref(), &path!["probes", "timeout"], DEFAULT_PROBE_TIMEOUT)?)
         } else {
@@ -212,6 +229,7 @@ impl Plan {
             probe_timeout,
             expect,
             proxy_api,
+            r389,
             exchange: None,
         })
     }

@@ -64,6 +64,8 @@ pub enum Action {
         until: Until,
         timeout: Duration,
     },
+    /// A 389 topology's own steps (`write`, `agreement`, `init`, `poke`, `replica`).
+    R389(super::r389::Action389),
 }
 
 impl Action {
@@ -78,6 +80,13 @@ impl Action {
             Action::Dns { .. } => "dns",
             Action::Generation { .. } => "generation",
             Action::Wait { .. } => "wait",
+            Action::R389(a) => match a {
+                super::r389::Action389::Write { .. } => "write",
+                super::r389::Action389::Agreement { .. } => "agreement",
+                super::r389::Action389::Init { .. } => "init",
+                super::r389::Action389::Poke { .. } => "poke",
+                super::r389::Action389::Replica { .. } => "replica",
+            },
         }
     }
 }
@@ -91,6 +100,8 @@ pub enum Until {
     LinkUp { a: String, b: String },
     /// No RS link between the two is up.
     LinkDown { a: String, b: String },
+    /// A 389 agreement's status, or a line of a 389 errors log.
+    R389(super::r389::Until389),
 }
 
 impl fmt::Display for Until {
@@ -99,6 +110,7 @@ impl fmt::Display for Until {
             Until::Logged { server, ordinal, count } => write!(f, "message {ordinal} ×{count} on {server}"),
             Until::LinkUp { a, b } => write!(f, "{a} <-> {b} to be up"),
             Until::LinkDown { a, b } => write!(f, "{a} <-> {b} to be down"),
+            Until::R389(u) => write!(f, "{u}"),
         }
     }
 }
@@ -141,11 +153,16 @@ fn links(
     Ok(out)
 }
 
-pub(super) fn plan(sc: &Scenario, ctx: &Ctx<'_>, proxied: &[LinkRef]) -> Result<Vec<PlannedStep>, Error> {
+pub(super) fn plan(
+    sc: &Scenario,
+    ctx: &Ctx<'_>,
+    proxied: &[LinkRef],
+    p389: Option<&super::r389::Plan389>,
+) -> Result<Vec<PlannedStep>, Error> {
     let mut out = Vec::new();
     for (i, step) in sc.steps.iter().enumerate() {
         let at = ctx.duration_or(step.at(), &path!["steps", i, "at"], Duration::ZERO)?;
-        let action = action(sc, ctx, proxied, i, step)?;
+        let action = action(sc, ctx, proxied, p389, i, step)?;
         out.push(PlannedStep { at, place: ctx.place(&path!["steps", i]), action });
     }
     // A stable sort: steps at the same time keep the file's order.
@@ -153,8 +170,27 @@ pub(super) fn plan(sc: &Scenario, ctx: &Ctx<'_>, proxied: &[LinkRef]) -> Result<
     Ok(out)
 }
 
-fn action(sc: &Scenario, ctx: &Ctx<'_>, proxied: &[LinkRef], i: usize, step: &Step) -> Result<Action, Error> {
+fn action(
+    sc: &Scenario,
+    ctx: &Ctx<'_>,
+    proxied: &[LinkRef],
+    p389: Option<&super::r389::Plan389>,
+    i: usize,
+    step: &Step,
+) -> Result<Action, Error> {
     let server = |name: &str| ctx.server(name, &path!["steps", i, "server"]);
+    match p389 {
+        Some(p) => {
+            if let Some(a) = super::r389::action(ctx, p, i, step)? {
+                return Ok(Action::R389(a));
+            }
+        }
+        None => {
+            if let Some(e) = super::r389::misplaced(ctx, i, step) {
+                return Err(e);
+            }
+        }
+    }
     Ok(match step {
         Step::Fault(f) => Action::Fault {
             links: links(sc, ctx, proxied, &f.link, f.port, &path!["steps", i, "link"])?,
@@ -188,13 +224,21 @@ fn action(sc: &Scenario, ctx: &Ctx<'_>, proxied: &[LinkRef], i: usize, step: &St
             Action::Generation { server: server(&g.server)?, domain: g.domain.clone(), generation_id: g.generation_id }
         }
         Step::Wait(w) => Action::Wait {
-            until: until(ctx, i, &w.until)?,
+            until: until(ctx, p389, i, &w.until)?,
             timeout: ctx.duration_or(w.timeout.as_deref(), &path!["steps", i, "timeout"], DEFAULT_WAIT)?,
         },
+        // Taken above for a 389 topology; refused for any other.
+        Step::Write(_) | Step::Agreement(_) | Step::Init(_) | Step::Poke(_) | Step::Replica(_) => {
+            return Err(super::r389::misplaced(ctx, i, step)
+                .unwrap_or_else(|| ctx.err(&path!["steps", i], Problem::Shape("a 389 step".into()))));
+        }
     })
 }
 
-fn until(ctx: &Ctx<'_>, i: usize, u: &UntilSpec) -> Result<Until, Error> {
+fn until(ctx: &Ctx<'_>, p389: Option<&super::r389::Plan389>, i: usize, u: &UntilSpec) -> Result<Until, Error> {
+    if let Some(u) = super::r389::until(ctx, p389, i, u)? {
+        return Ok(Until::R389(u));
+    }
     let at = |field| path!["steps", i, "until", field];
     match (u.logged, &u.link_up, &u.link_down) {
         (Some(ordinal), None, None) => {

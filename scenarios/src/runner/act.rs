@@ -77,6 +77,13 @@ async fn apply(s: &PlannedStep, world: &World) -> Result<(), Error> {
                 return Err(Error::WaitTimedOut { waited: *timeout, what: until.to_string() });
             }
         }
+        // Played by the 389 runner (`runner::r389`); a plan never gives one to a DS mesh.
+        Action::R389(_) => {
+            return Err(Error::Invalid(Box::new(crate::error::Invalid {
+                place: s.place.clone(),
+                problem: crate::error::Problem::Shape("a 389 step on a DS topology".into()),
+            })))
+        }
     }
     Ok(())
 }
@@ -94,6 +101,7 @@ async fn wait(mesh: &Mesh, until: &Until, limit: Duration) -> Result<bool, Error
         }
         Until::LinkUp { a, b } => (a, b, true),
         Until::LinkDown { a, b } => (a, b, false),
+        Until::R389(_) => return Ok(false),
     };
     // The harness registers for change notices before it checks: no wake-up is lost.
     let holds = |rows: &[LinkRow]| {

@@ -7,6 +7,7 @@
 
 pub(crate) mod act;
 pub(crate) mod case;
+mod r389;
 pub(crate) mod world;
 
 use std::path::PathBuf;
@@ -148,6 +149,9 @@ async fn play(
     stage: &Stage,
     until: tokio::time::Instant,
 ) -> Result<Judged, Error> {
+    if let Some(p) = &plan.r389 {
+        return r389::play(plan, p, seed, opts, stage, until).await;
+    }
     if let Some(ex) = &plan.exchange {
         let (verdicts, failures, kept) = crate::exchange::runner::play(plan, ex, seed, opts, stage, until).await?;
         return Ok(Judged { verdicts, failures, kept });
