@@ -5,6 +5,7 @@
 mod analyzer;
 mod common;
 mod diagnose;
+mod exchange;
 mod external_proxy;
 mod files;
 mod lab;
