@@ -39,20 +39,38 @@ impl Kind {
 pub struct PeerBin {
     pub kind: Kind,
     pub path: PathBuf,
+    /// Extra arguments (fault-proxy's `--threads`), and the label they give.
+    pub args: Vec<String>,
+    pub label: String,
 }
 
-/// fault-proxy (at `own`), then every peer given by flag or environment.
+impl PeerBin {
+    fn new(kind: Kind, path: PathBuf) -> Self {
+        PeerBin { kind, path, args: Vec::new(), label: kind.name().to_owned() }
+    }
+}
+
+/// fault-proxy (at `own`, with its default threads, and with
+/// `--threads 1` unless `--no-single`), then every peer given by flag or
+/// environment.
 pub fn binaries(own: &str) -> Vec<PeerBin> {
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-    let mut out = vec![PeerBin { kind: Kind::FaultProxy, path: own.into() }];
+    let mut out = vec![PeerBin::new(Kind::FaultProxy, own.into())];
+    if !args.iter().any(|a| a == "--no-single") {
+        out.push(PeerBin {
+            args: vec!["--threads".into(), "1".into()],
+            label: "fault-proxy, 1 thread".into(),
+            ..PeerBin::new(Kind::FaultProxy, own.into())
+        });
+    }
     for (kind, f, env) in
         [(Kind::Toxiproxy, "--toxiproxy", "TOXIPROXY_SERVER"), (Kind::Noxious, "--noxious", "NOXIOUS_SERVER")]
     {
         if let Some(p) = flag(f).or_else(|| std::env::var(env).ok()).filter(|p| !p.is_empty()) {
             let path = PathBuf::from(p);
             if path.is_file() {
-                out.push(PeerBin { kind, path });
+                out.push(PeerBin::new(kind, path));
             } else {
                 eprintln!("{}: {} is not a file; left out", kind.name(), path.display());
             }
@@ -78,6 +96,7 @@ impl Peer {
         let api = free_port();
         let port = api.port().to_string();
         let mut cmd = Command::new(&bin.path);
+        cmd.args(&bin.args);
         match bin.kind {
             Kind::FaultProxy => cmd.args(["--api", &api.to_string(), "--seed", "1"]).env("RUST_LOG", "warn"),
             Kind::Toxiproxy => cmd.args(["-host", "127.0.0.1", "-port", &port]).env("LOG_LEVEL", "error"),

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bench_report::{today, write_section};
-use peers::{load, median, pct, Kind, Peer, PeerBin};
+use peers::{load, median, pct, Peer, PeerBin};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -277,7 +277,7 @@ async fn run(n: usize, bins: Vec<PeerBin>) {
         let s = streams(&peer, to).await;
         eprintln!(
             "  {}: API p50 {:.2} ms p99 {:.1} ms ({} failed), {} cycles, {}/{STREAMS} exact, {} stalled, {} corrupt, peak RSS {} MiB",
-            bin.kind.name(),
+            bin.label,
             pct(&s.api_ms, 0.5),
             pct(&s.api_ms, 0.99),
             s.api_failed,
@@ -287,7 +287,7 @@ async fn run(n: usize, bins: Vec<PeerBin>) {
             s.corrupt,
             s.hwm_kib / 1024
         );
-        streamed.push((bin.kind, s));
+        streamed.push((bin.label.clone(), s));
         drop(peer);
     }
     let load_after = load();
@@ -300,7 +300,7 @@ fn report(
     n: usize,
     bins: &[PeerBin],
     held: &[Vec<Held>],
-    streamed: &[(Kind, Streams)],
+    streamed: &[(String, Streams)],
     load_before: &str,
     load_after: &str,
 ) -> String {
@@ -325,7 +325,7 @@ fn report(
         let open = med(h, |h| h.open_s);
         out += &format!(
             "| {} | {open:.2} s | {:.2}× | {:.2}× | {}/{n} | {:.2} | {:.1} |\n",
-            bin.kind.name(),
+            bin.label,
             open / direct_open,
             open / fp_open,
             med(h, |h| h.held as f64) as usize,
@@ -342,10 +342,10 @@ fn report(
         BLOCK as u128 * 1000 / TICK.as_millis() / 1000,
         CYCLE_DEADLINE.as_secs(),
     );
-    for (kind, s) in streamed {
+    for (label, s) in streamed {
         out += &format!(
             "| {} | {:.2} ms | {:.1} ms | {} | {} | {}/{STREAMS} | {} | {} | {:.0} MiB | {:.0} MiB | {:.0} MiB |\n",
-            kind.name(),
+            label,
             pct(&s.api_ms, 0.5),
             pct(&s.api_ms, 0.99),
             s.api_failed,

@@ -113,7 +113,7 @@ fn rtts(to: SocketAddr, n: usize) -> Vec<f64> {
 /// One path's numbers, medians over the rounds.
 #[derive(Debug, Default, Clone)]
 struct Path {
-    name: &'static str,
+    name: String,
     kind: Option<Kind>,
     gib_s: Vec<f64>,
     cpu_per_gib: Vec<f64>,
@@ -144,7 +144,7 @@ fn main() {
     let s16 = sink(mib16);
     let bins = peers::binaries(env!("CARGO_BIN_EXE_fault-proxy"));
     let mut targets = vec![Target { peer: None, bulk: gib_sink, rtt: e, lat: s16 }];
-    let mut paths = vec![Path { name: "direct", ..Path::default() }];
+    let mut paths = vec![Path { name: "direct".into(), ..Path::default() }];
     for bin in &bins {
         let peer = Peer::start(bin);
         let bulk = peer.create("bulk", gib_sink, "");
@@ -155,7 +155,7 @@ fn main() {
             .add_toxic("latency", r#"{"name":"lat","type":"latency","stream":"upstream","attributes":{"latency":10}}"#);
         assert!((200..300).contains(&code), "{}: latency toxic {code}", bin.kind.name());
         targets.push(Target { peer: Some(peer), bulk, rtt, lat });
-        paths.push(Path { name: bin.kind.name(), kind: Some(bin.kind), ..Path::default() });
+        paths.push(Path { name: bin.label.clone(), kind: Some(bin.kind), ..Path::default() });
     }
     for round in 0..ROUNDS {
         eprintln!(
@@ -231,7 +231,7 @@ fn report(paths: &[Path], load_before: &str, load_after: &str) -> String {
         format!("throughput ≥ 0.9× direct: {:.2}× ({})", m(&fp.gib_s) / d_gib, yes(m(&fp.gib_s) / d_gib >= 0.9)),
         format!("16 MiB under 10 ms ≤ 1.2× ideal: {:.2}× ({})", m(&fp.lat16) / ideal, yes(m(&fp.lat16) <= 1.2 * ideal)),
     ];
-    for peer in &paths[2..] {
+    for peer in paths.iter().filter(|p| !matches!(p.kind, None | Some(Kind::FaultProxy))) {
         goals.push(format!(
             "throughput ahead of {}: {:.2}× theirs ({})",
             peer.name,

@@ -31,6 +31,10 @@ struct Args {
     /// How long an upstream dial may take, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     dial_timeout_ms: u64,
+    /// Threads that move bytes and serve the API (default: the cores, at
+    /// most 4; 1 runs everything on one thread).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
 }
 
 fn main() -> ExitCode {
@@ -52,7 +56,14 @@ fn main() -> ExitCode {
         ),
         Err(e) => tracing::warn!("cannot raise the descriptor limit: {e}"),
     }
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let threads =
+        args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)), usize::from);
+    let built = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()
+    };
+    let rt = match built {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("fault-proxy: {e}");
