@@ -242,16 +242,19 @@ fn the_scenario_key_names_the_api_and_the_command_line_wins() {
     assert!(out.stderr.contains("key.toml:") && out.stderr.contains("only http://"), "{}", out.stderr);
 }
 
-/// The exchange flavor's runner keeps its links in-process: refused by
-/// name rather than run on the wrong proxy.
+/// The exchange and 389 flavors' runners keep their links in-process:
+/// refused by name rather than run on the wrong proxy.
 #[test]
-fn the_exchange_flavor_is_refused_naming_it() {
+fn flavors_with_their_own_proxy_are_refused_naming_them() {
     let fp = FaultProxy::start();
-    let out = replharness(&["run", "--filter", "exchange", "--proxy-api", &fp.url]);
-    assert_eq!(out.code(), Some(2), "{}", out.text());
-    assert!(out.stderr.contains("the exchange flavor's links run on the in-process proxy only"), "{}", out.stderr);
-    assert!(out.stderr.contains("--filter ds"), "{}", out.stderr);
-    assert!(!out.stdout.contains("PASS"), "nothing ran: {}", out.stdout);
+    for flavor in ["exchange", "389"] {
+        let out = replharness(&["run", "--filter", flavor, "--proxy-api", &fp.url]);
+        assert_eq!(out.code(), Some(2), "{}", out.text());
+        let says = format!("the {flavor} flavor's links run on the in-process proxy only");
+        assert!(out.stderr.contains(&says), "{}", out.stderr);
+        assert!(out.stderr.contains("--filter ds"), "{}", out.stderr);
+        assert!(!out.stdout.contains("PASS"), "nothing ran: {}", out.stdout);
+    }
 }
 
 #[test]
