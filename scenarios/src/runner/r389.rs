@@ -1,6 +1,7 @@
 //! Plays a 389 plan: the suppliers and consumers of a [`Lab389`] on
 //! loopback, one fault-proxy listener on each agreement's path (the
-//! supplier's connections to its consumer routed through it), the timeline
+//! supplier's connections to its consumer routed through it; in-process, or
+//! on the external API of `--proxy-api` / `[topology.proxy] api`), the timeline
 //! on the virtual clock, TCP probes along each agreement's path, the case
 //! folder, verdicts against the expectations.
 //!
@@ -21,6 +22,7 @@ use super::{Judged, Stage};
 use crate::error::Error;
 use crate::plan::{Action, Action389, LinkRef, Plan, Plan389, PlannedStep, Until, Until389};
 use crate::probe::ProbeLine;
+use crate::proxy_api::{self, ExternalLinks};
 use crate::{analyzer, expect};
 
 /// How long the topology may take to come in sync before the first timed step.
@@ -30,10 +32,12 @@ struct World389 {
     lab: Lab389,
     proxies: ProxyServer,
     links: BTreeMap<LinkRef, Proxy>,
+    /// The link proxies on an external API, when the run or the file names one.
+    external: Option<ExternalLinks>,
 }
 
 impl World389 {
-    async fn up(plan: &Plan, p: &Plan389, seed: u64) -> Result<World389, Error> {
+    async fn up(plan: &Plan, p: &Plan389, seed: u64, api: &proxy_api::Settings) -> Result<World389, Error> {
         let spec = Lab389Spec {
             servers: p.servers.clone(),
             time_scale: plan.time_scale,
@@ -54,7 +58,16 @@ impl World389 {
             dial_timeout: lab.clock().real(Duration::from_secs(5)),
             allow_remote: false,
         });
-        let mut w = World389 { lab, proxies, links: BTreeMap::new() };
+        let mut w = World389 { lab, proxies, links: BTreeMap::new(), external: None };
+        if let Some(url) = api.url.as_ref().or(plan.proxy_api.as_ref().map(|(u, _)| u)) {
+            match external(plan, url, api).await {
+                Ok(x) => w.external = Some(x),
+                Err(e) => {
+                    w.shutdown().await;
+                    return Err(e);
+                }
+            }
+        }
         if let Err(e) = w.wire(p).await {
             w.shutdown().await;
             return Err(e);
@@ -67,6 +80,11 @@ impl World389 {
             let to = self.lab.server(&link.to)?.config();
             let name = link.proxy_name();
             let upstream = SocketAddr::new(to.bind_ip(), to.port);
+            if let Some(x) = &self.external {
+                let at = x.create(&name, upstream).await?;
+                self.lab.hosts().route(&link.from, &to.host, to.port, at);
+                continue;
+            }
             let proxy = self
                 .proxies
                 .create(ProxySpec::new(&name, "127.0.0.1:0", &upstream.to_string()))
@@ -88,6 +106,24 @@ impl World389 {
             .ok_or_else(|| Error::Proxy { link: link.proxy_name(), source: fault_proxy::ProxyError::ProxyNotFound })
     }
 
+    async fn add_fault(&self, link: &LinkRef, toxic: &fault_proxy::Toxic, before_start: bool) -> Result<(), Error> {
+        if let Some(x) = &self.external {
+            return Ok(x.add_fault(&link.proxy_name(), toxic, before_start).await?);
+        }
+        self.proxy(link)?
+            .add_fault(toxic.clone())
+            .await
+            .map(drop)
+            .map_err(|source| Error::Proxy { link: link.proxy_name(), source })
+    }
+
+    async fn remove_fault(&self, link: &LinkRef, name: &str) -> Result<(), Error> {
+        if let Some(x) = &self.external {
+            return Ok(x.remove_fault(&link.proxy_name(), name).await?);
+        }
+        self.proxy(link)?.remove_fault(name).await.map_err(|source| Error::Proxy { link: link.proxy_name(), source })
+    }
+
     fn server(&self, name: &str) -> Result<&std::sync::Arc<Server389>, Error> {
         Ok(self.lab.server(name)?)
     }
@@ -95,7 +131,28 @@ impl World389 {
     async fn shutdown(&self) {
         self.lab.shutdown().await;
         self.proxies.shutdown().await;
+        if let Some(x) = &self.external {
+            for e in x.remove_all().await {
+                tracing::warn!("removing the link proxies: {e}");
+            }
+        }
     }
+}
+
+/// The external API's server, checked for every fault of the timeline (a
+/// refusal names the step) before any proxy is made there.
+async fn external(plan: &Plan, url: &proxy_api::ApiUrl, api: &proxy_api::Settings) -> Result<ExternalLinks, Error> {
+    let x = ExternalLinks::connect(url, api).await?;
+    for s in &plan.steps {
+        if let Action::Fault { toxic, .. } = &s.action {
+            x.check(toxic, s.at.is_zero()).map_err(|e| Error::Step {
+                place: s.place.clone(),
+                action: s.action.verb(),
+                source: Box::new(e.into()),
+            })?;
+        }
+    }
+    Ok(x)
 }
 
 async fn apply(w: &World389, a: &Action389) -> Result<(), Error> {
@@ -190,18 +247,12 @@ async fn step(s: &PlannedStep, w: &World389) -> Result<(), Error> {
         match &s.action {
             Action::Fault { links, toxic } => {
                 for link in links {
-                    w.proxy(link)?
-                        .add_fault(toxic.clone())
-                        .await
-                        .map_err(|source| Error::Proxy { link: link.proxy_name(), source })?;
+                    w.add_fault(link, toxic, s.at.is_zero()).await?;
                 }
             }
             Action::Clear { links, name } => {
                 for link in links {
-                    w.proxy(link)?
-                        .remove_fault(name)
-                        .await
-                        .map_err(|source| Error::Proxy { link: link.proxy_name(), source })?;
+                    w.remove_fault(link, name).await?;
                 }
             }
             Action::Stop { server } => w.server(server)?.stop().await,
@@ -324,7 +375,7 @@ pub(super) async fn play(
     stage: &Stage,
     until: tokio::time::Instant,
 ) -> Result<Judged, Error> {
-    let w = World389::up(plan, p, seed).await?;
+    let w = World389::up(plan, p, seed, &opts.proxy_api).await?;
     let body = async {
         timeline(plan, p, &w, stage).await?;
         stage.set("probes");
