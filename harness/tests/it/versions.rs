@@ -457,3 +457,24 @@ async fn generation_ids_that_differ_between_rss_are_77_twice_and_79_on_each_side
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_texts_are_java_8s_before_ds_5() {
+    bounded(async {
+        let mut spec = spec(2, "3.0");
+        for s in &mut spec.servers {
+            s.tls = true;
+        }
+        spec.servers[1].cert_defect = harness::pki::CertDefect::ForeignCa;
+        let mesh = Mesh::start(spec).await.expect("mesh");
+        let (s1, s2) = (mesh.server("ds-1").expect("1"), mesh.server("ds-2").expect("2"));
+        let pkix = "sun.security.validator.ValidatorException: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target";
+        assert!(wait_logged(s1, &catalog::SSL_SERVER_CON_ATTEMPT_ERROR, &["*", "*", pkix], 1).await, "ds-1 refuses ds-2's certificate");
+        let alert = "Received fatal alert: certificate_unknown";
+        assert!(wait_logged(s2, &catalog::SSL_SERVER_CON_ATTEMPT_ERROR, &["*", "*", alert], 1).await, "Java 8 sends certificate_unknown");
+        assert!(line_of(s1, &catalog::SSL_SERVER_CON_ATTEMPT_ERROR)
+            .contains("severity=INFORMATION msgID=org.opends.messages.replication.105 msg=Replication server accepted a connection from ds-2.example.com/127.0.0.2:"));
+        mesh.shutdown().await;
+    })
+    .await;
+}
