@@ -28,10 +28,19 @@ use crate::{cmd, CIDR_PREFIX};
 
 /// What a host's worker thread is asked to do.
 enum Request {
-    Socket { ipv4: bool, reply: mpsc::SyncSender<io::Result<OwnedFd>> },
-    Counters { reply: mpsc::SyncSender<io::Result<TcpCounters>> },
+    Socket {
+        ipv4: bool,
+        reply: mpsc::SyncSender<io::Result<OwnedFd>>,
+    },
+    Counters {
+        reply: mpsc::SyncSender<io::Result<TcpCounters>>,
+    },
     /// Writes a `/proc/sys/net/…` setting of the host's namespace.
-    Sysctl { path: &'static str, value: String, reply: mpsc::SyncSender<io::Result<()>> },
+    Sysctl {
+        path: &'static str,
+        value: String,
+        reply: mpsc::SyncSender<io::Result<()>>,
+    },
 }
 
 /// The settings every test host gets: ICMP errors are not rate-limited

@@ -69,6 +69,8 @@ pub struct RunArgs {
     /// Keep each case folder under DIR/NAME.
     #[arg(long)]
     pub keep: Option<PathBuf>,
+    #[command(flatten)]
+    pub net: crate::network::NetworkArg,
     /// Run one shard: count:K/N (dealt in order) or hash:K/N (by name), as cargo-nextest.
     #[arg(long, value_name = "KIND:K/N", value_parser = parse_partition)]
     pub partition: Option<Partition>,
@@ -194,4 +196,6 @@ pub struct MeshArgs {
     /// Keep the mesh running this long after it is up (to point tools at it), then stop.
     #[arg(long, value_parser = parse_duration)]
     pub hold_for: Option<Duration>,
+    #[command(flatten)]
+    pub net: crate::network::NetworkArg,
 }

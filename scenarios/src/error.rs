@@ -85,6 +85,13 @@ pub enum Problem {
     UnknownVerdict(String),
     #[error("each [[expect]] takes exactly one of id or absent")]
     ExpectShape,
+    /// A step (or key) the chosen network cannot play; `why` names the
+    /// network and the way out.
+    #[error("{why}")]
+    NotOnNetwork { network: &'static str, why: String },
+    /// A kernel-only fault written wrong (`loss`, `reject_with`).
+    #[error("{0}")]
+    KernelFault(String),
     /// `[topology.proxy] api`: not a proxy API address.
     #[error("{0}")]
     ProxyApi(String),
@@ -135,6 +142,11 @@ pub enum Error {
     // While a scenario runs: the scenario fails with this.
     #[error(transparent)]
     Harness(#[from] harness::HarnessError),
+    /// The kernel network (`--network netns`): the machine cannot run it or
+    /// a flag goes against it (bad input), or a lab or rule failed while a
+    /// scenario ran.
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
     #[error("the topology did not come up: {}", .0.join(", "))]
     NotUp(Vec<String>),
     #[error("proxy {link}: {source}")]
@@ -180,6 +192,9 @@ impl Error {
 
     /// Bad input (exit 2), as opposed to a scenario that failed (exit 1).
     pub fn is_bad_input(&self) -> bool {
+        if let Error::Network(e) = self {
+            return e.is_bad_input();
+        }
         matches!(
             self,
             Error::Invalid(_)

@@ -11,6 +11,7 @@
 //! - [`selection`]: the scenarios a run (or `list`) takes: loaded, filtered, names unique, one shard.
 //! - [`runner`]: one plan: topology and proxies, timeline, probes, case folder, verdicts.
 //! - [`probe`]: connectivity probes along the servers' own paths.
+//! - [`network`]: `--network proxy|netns`: the kernel network (test hosts, nftables faults).
 //! - [`proxy_api`]: link proxies on an external Toxiproxy-compatible API (`--proxy-api`).
 //! - [`external`]: before a run on an external proxy API: policy, which server, every fault checked.
 //! - [`expect`]: expectations matched against verdicts (expected vs got).
@@ -37,6 +38,7 @@ pub mod lab;
 pub mod list_cmd;
 pub mod merge_cmd;
 pub mod mesh_cmd;
+pub mod network;
 pub mod out;
 pub mod partition;
 pub mod plan;

@@ -1,4 +1,5 @@
-//! `replharness mesh`: an N-server mesh on loopback, its link table, its case folder.
+//! `replharness mesh`: an N-server mesh on loopback (or, with `--network netns`,
+//! one test host per server), its link table, its case folder.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -8,6 +9,8 @@ use harness::mesh::{DsRow, LinkRow};
 use harness::{Mesh, MeshSpec, Version};
 
 use crate::cli::MeshArgs;
+use crate::network::kernel::KernelNet;
+use crate::network::Network;
 
 /// Validated settings of a mesh run.
 #[derive(Debug, Clone)]
@@ -22,6 +25,7 @@ pub struct MeshSettings {
     pub seed: u64,
     pub tls: bool,
     pub hold_for: Option<Duration>,
+    pub network: Network,
 }
 
 pub use crate::error::BadInput;
@@ -52,6 +56,7 @@ impl TryFrom<MeshArgs> for MeshSettings {
             seed: a.seed.unwrap_or_else(crate::runner::seed_from_clock),
             tls: a.tls,
             hold_for: a.hold_for,
+            network: a.net.network.unwrap_or_default(),
         })
     }
 }
@@ -65,7 +70,8 @@ pub struct MeshReport {
 }
 
 /// Brings the mesh up, waits, writes the case, holds it (`--hold-for`),
-/// stops it. The mesh is shut down whatever happened in between.
+/// stops it. The mesh (and its test hosts) is shut down whatever happened in
+/// between.
 pub async fn run(settings: &MeshSettings) -> anyhow::Result<MeshReport> {
     let backends: Vec<&str> = settings.backends.iter().map(String::as_str).collect();
     let mut spec = MeshSpec::full_mesh(settings.servers, &settings.version, &backends);
@@ -75,25 +81,58 @@ pub async fn run(settings: &MeshSettings) -> anyhow::Result<MeshReport> {
     for s in &mut spec.servers {
         s.tls = settings.tls;
     }
-    let mesh = Mesh::start(spec).await?;
-    let result = up_and_hold(&mesh, settings).await;
-    mesh.shutdown().await;
+    let kernel = match settings.network {
+        Network::Proxy => None,
+        Network::Netns => {
+            // Ctrl-C ends a hold cleanly; the guard only steps in if that takes over 10 s.
+            let line = crate::network::prepare(Duration::from_secs(10)).await.map_err(crate::Error::from)?;
+            crate::out::line(&line)?;
+            let names: Vec<String> = spec.servers.iter().map(|s| s.name.clone()).collect();
+            let k = KernelNet::create(&names).await.map_err(crate::Error::from)?;
+            for s in &mut spec.servers {
+                if let Some(a) = k.address(&s.name) {
+                    s.addresses = vec![std::net::IpAddr::V4(a)];
+                }
+            }
+            Some(k)
+        }
+    };
+    let result = match Mesh::start(spec).await {
+        Ok(mesh) => {
+            let result = up_and_hold(&mesh, settings, kernel.as_ref()).await;
+            mesh.shutdown().await;
+            result
+        }
+        Err(e) => Err(e.into()),
+    };
+    if let Some(k) = &kernel {
+        k.shutdown().await.map_err(crate::Error::from)?;
+    }
     result
 }
 
-async fn up_and_hold(mesh: &Mesh, settings: &MeshSettings) -> anyhow::Result<MeshReport> {
+async fn up_and_hold(mesh: &Mesh, settings: &MeshSettings, kernel: Option<&KernelNet>) -> anyhow::Result<MeshReport> {
     let missing = match mesh.wait_all_up(settings.settle_timeout).await {
         Ok(()) => Vec::new(),
         Err(missing) => missing,
     };
     let report = MeshReport { links: mesh.link_table().await, ds: mesh.ds_table().await, missing };
     if let Some(dir) = &settings.case_out {
-        harness::casefile::write_case(mesh, dir)?;
+        let mut case = harness::casefile::CaseSource::case(mesh);
+        if let Some(k) = kernel {
+            case.extra.insert("network".into(), toml::Value::Table(k.note().await));
+        }
+        case.write(dir)?;
     }
     if let Some(hold) = settings.hold_for {
-        let mut text = format!("holding the mesh for {:.0}s; replication ports:\n", hold.as_secs_f64());
+        let mut text =
+            format!("holding the mesh for {:.0}s (Ctrl-C ends it); replication ports:\n", hold.as_secs_f64());
         for s in mesh.servers() {
-            let _ = writeln!(text, "  {:8} {} ({})", s.name(), s.replication_addr(), s.config().host);
+            let _ = write!(text, "  {:8} {} ({})", s.name(), s.replication_addr(), s.config().host);
+            if let Some(h) = kernel.and_then(|k| k.lab().host(&s.name())) {
+                let _ = write!(text, "  ip netns exec {} …", h.netns());
+            }
+            text.push('\n');
         }
         crate::out::print(&text)?;
         tokio::select! {

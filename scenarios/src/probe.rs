@@ -1,6 +1,8 @@
 //! Connectivity probes run at the end of a scenario, from each server to each
 //! peer's replication and admin ports, along the same paths the servers use
-//! (through the fault proxy where the topology puts it), loopback only.
+//! (through the fault proxy where the topology puts it; on the netns
+//! network from the server's own test host, its sockets made there),
+//! loopback or the run's own test hosts only.
 //!
 //! A proxy accepts before it can know whether its upstream answers; when the
 //! upstream refuses, the proxy resets the client at once. A connection reset
@@ -12,9 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpSocket;
 
-use harness::Mesh;
+use harness::{testnet, Mesh};
 
 /// One line of `probes.jsonl`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,11 +35,11 @@ pub struct ProbeLine {
 
 /// How a TCP attempt ended.
 async fn tcp(from: IpAddr, to: SocketAddr, wait: Duration) -> &'static str {
-    if !to.ip().is_loopback() {
+    if !testnet::may_dial(from, to.ip()) {
         return "timeout";
     }
-    let Ok(socket) = (if to.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }) else { return "refused" };
-    if from.is_loopback() && from.is_ipv4() == to.is_ipv4() {
+    let Ok(socket) = testnet::socket(from, to.is_ipv4()) else { return "refused" };
+    if testnet::bindable(from) && from.is_ipv4() == to.is_ipv4() {
         let _ = socket.bind(SocketAddr::new(from, 0));
     }
     let mut stream = match tokio::time::timeout(wait, socket.connect(to)).await {
@@ -63,13 +64,13 @@ async fn tls(
     ctx: &harness::pki::TlsContexts,
     wait: Duration,
 ) -> (&'static str, Option<String>) {
-    if !to.ip().is_loopback() {
+    if !testnet::may_dial(from, to.ip()) {
         return ("timeout", None);
     }
-    let Ok(socket) = (if to.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }) else {
+    let Ok(socket) = testnet::socket(from, to.is_ipv4()) else {
         return ("refused", None);
     };
-    if from.is_loopback() && from.is_ipv4() == to.is_ipv4() {
+    if testnet::bindable(from) && from.is_ipv4() == to.is_ipv4() {
         let _ = socket.bind(SocketAddr::new(from, 0));
     }
     let stream = match tokio::time::timeout(wait, socket.connect(to)).await {

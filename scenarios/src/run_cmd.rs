@@ -15,7 +15,8 @@ use crate::{analyzer, external, report, selection};
 
 /// Runs the suite; the exit code is 0 when every scenario passed, else 1.
 pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
-    let selection = selection::select(&args.paths, &args.filter, args.partition)?;
+    let mut selection = selection::select(&args.paths, &args.filter, args.partition)?;
+    let network = network_first(&mut selection.plans, &args).await?;
     let analyzer_words = args.analyzer.as_deref().map(analyzer::split_command).transpose()?;
     let seed = args.seed.unwrap_or_else(runner::seed_from_clock);
     let mut out = Progress::new(args.report_json.is_some() || args.junit.is_some());
@@ -26,6 +27,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     };
     let servers = external::preflight(&proxy_api, &selection.plans).await?;
     out.print(&format!("seed: {seed} ({}, {} at a time)\n", selection.describe(), args.jobs))?;
+    if let Some(line) = network {
+        out.print(&format!("{line}\n"))?;
+    }
     for server in servers.values() {
         out.print(&format!("link proxies on {server} ({})\n", server.abilities()))?;
     }
@@ -81,6 +85,26 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     };
     write_reports(&run, args.report_json.as_deref(), args.junit.as_deref())?;
     Ok(run.exit_code())
+}
+
+/// `--network` over the files' own choice; for a run with any scenario on
+/// the netns network, the machine's check, the signal guard and the sweep
+/// of killed runs' leftovers (a line to print about it).
+async fn network_first(plans: &mut Vec<crate::plan::Plan>, args: &RunArgs) -> Result<Option<String>, crate::Error> {
+    use crate::network::{Network, NetworkError};
+    if let Some(n) = args.net.network {
+        *plans = std::mem::take(plans).into_iter().map(|p| p.on_network(n)).collect::<Result<_, _>>()?;
+    }
+    if !plans.iter().any(|p| p.network == Network::Netns) {
+        return Ok(None);
+    }
+    if args.proxy_api.is_some() {
+        return Err(NetworkError::Refused(
+            "--proxy-api goes with the proxy network: the netns network has no link proxies".into(),
+        )
+        .into());
+    }
+    Ok(Some(crate::network::prepare(std::time::Duration::ZERO).await?))
 }
 
 /// Writes `--report-json` and `--junit` where asked.

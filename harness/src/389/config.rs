@@ -370,8 +370,10 @@ impl ServerConfig389 {
     /// Checks what cannot run: addresses off loopback, bad intervals, agreements without a replica.
     pub fn validate(&self) -> Result<(), HarnessError> {
         let bad = |m: String| Err(HarnessError::Config(format!("server {}: {m}", self.name)));
-        if self.addresses.is_empty() || self.addresses.iter().any(|a| !a.is_loopback()) {
-            return bad("addresses must be loopback".into());
+        if self.addresses.is_empty()
+            || self.addresses.iter().any(|a| !a.is_loopback() && crate::testnet::network_of(*a).is_none())
+        {
+            return bad("addresses must be loopback (or the server's test host)".into());
         }
         if let Some(r) = &self.replica {
             if r.backoff_min.is_zero() || r.backoff_min > r.backoff_max {

@@ -13,6 +13,8 @@ use harness::exchange::{Count, LinkRow, OrgSpec, Organization, Schedule};
 
 use crate::cli::MeshArgs;
 use crate::error::BadInput;
+use crate::network::kernel::KernelNet;
+use crate::network::Network;
 
 /// Validated settings.
 #[derive(Debug, Clone)]
@@ -24,6 +26,7 @@ pub struct Settings {
     pub log_dir: Option<PathBuf>,
     pub seed: u64,
     pub hold_for: Option<Duration>,
+    pub network: Network,
 }
 
 impl TryFrom<MeshArgs> for Settings {
@@ -54,6 +57,7 @@ impl TryFrom<MeshArgs> for Settings {
             log_dir: a.log_dir,
             seed: a.seed.unwrap_or_else(crate::runner::seed_from_clock),
             hold_for: a.hold_for,
+            network: a.net.network.unwrap_or_default(),
         })
     }
 }
@@ -109,9 +113,33 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Report> {
     spec.time_scale = settings.time_scale;
     spec.log_dir = settings.log_dir.clone();
     spec.seed = settings.seed;
-    let org = Organization::start(spec).await?;
-    let result = settle_and_hold(&org, settings).await;
-    org.shutdown().await;
+    // --network netns: one test host per bridgehead.
+    let kernel = match settings.network {
+        Network::Proxy => None,
+        Network::Netns => {
+            let line = crate::network::prepare(Duration::from_secs(10)).await.map_err(crate::Error::from)?;
+            crate::out::line(&line)?;
+            let names: Vec<String> = spec.sites.iter().map(|s| s.bridgehead.clone()).collect();
+            let k = KernelNet::create(&names).await.map_err(crate::Error::from)?;
+            for s in &mut spec.sites {
+                if let Some(a) = k.address(&s.bridgehead) {
+                    s.address = std::net::IpAddr::V4(a);
+                }
+            }
+            Some(k)
+        }
+    };
+    let result = match Organization::start(spec).await {
+        Ok(org) => {
+            let result = settle_and_hold(&org, settings).await;
+            org.shutdown().await;
+            result
+        }
+        Err(e) => Err(e.into()),
+    };
+    if let Some(k) = &kernel {
+        k.shutdown().await.map_err(crate::Error::from)?;
+    }
     result
 }
 

@@ -1,6 +1,7 @@
 //! Runs one Exchange plan: the organization bound on loopback, one
 //! fault-proxy listener per planned directed link (each bridgehead's host
-//! map routing that link through it), the timeline on the virtual clock, the
+//! map routing that link through it), or on the netns network one test
+//! host per bridgehead and the faults as kernel rules ([`crate::network`]), the timeline on the virtual clock, the
 //! case folder (`topology.toml` with its `[[connectors]]`, every
 //! `events.log`), the verdicts of the engine or an external analyzer, and
 //! the expectations. The organization and the proxies are shut down however
@@ -14,6 +15,9 @@ use harness::exchange::Organization;
 
 use super::plan::{ExAction, ExPlanned, ExUntil, ExchangePlan};
 use crate::error::Error;
+use crate::network::fault::KernelFault;
+use crate::network::kernel::{KernelNet, Link};
+use crate::network::{Network, NetworkError};
 use crate::plan::Plan;
 use crate::runner::case::CaseDir;
 use crate::runner::{RunOptions, Stage};
@@ -26,19 +30,49 @@ pub(crate) struct World {
     pub(crate) org: Organization,
     proxies: ProxyServer,
     links: BTreeMap<(String, String), Proxy>,
+    /// One test host per bridgehead, on the netns network (then no proxy runs).
+    kernel: Option<Box<KernelNet>>,
 }
 
 impl World {
     pub(crate) async fn up(ex: &ExchangePlan, seed: u64) -> Result<World, Error> {
+        Self::up_on(ex, seed, Network::Proxy).await
+    }
+
+    /// [`up`](Self::up) on `network`: on the netns network, one test host per
+    /// bridgehead and no proxy.
+    pub(crate) async fn up_on(ex: &ExchangePlan, seed: u64, network: Network) -> Result<World, Error> {
         let mut spec = ex.org.clone();
         spec.seed = seed;
-        let org = Organization::bind(spec).await?;
+        let kernel = match network {
+            Network::Proxy => None,
+            Network::Netns => {
+                let names: Vec<String> = spec.sites.iter().map(|s| s.bridgehead.clone()).collect();
+                let k = KernelNet::create(&names).await?;
+                for s in &mut spec.sites {
+                    let a = k
+                        .address(&s.bridgehead)
+                        .ok_or_else(|| NetworkError::Lab(format!("no test host for {}", s.bridgehead)))?;
+                    s.address = std::net::IpAddr::V4(a);
+                }
+                Some(Box::new(k))
+            }
+        };
+        let org = match Organization::bind(spec).await {
+            Ok(o) => o,
+            Err(e) => {
+                if let Some(k) = &kernel {
+                    let _ = k.shutdown().await;
+                }
+                return Err(e.into());
+            }
+        };
         let proxies = ProxyServer::new(fault_proxy::Options {
             seed,
             dial_timeout: org.clock().real(ex.org.timings.connect_timeout),
             allow_remote: false,
         });
-        let mut world = World { org, proxies, links: BTreeMap::new() };
+        let mut world = World { org, proxies, links: BTreeMap::new(), kernel };
         if let Err(e) = world.wire(ex).await {
             world.shutdown().await;
             return Err(e);
@@ -47,6 +81,10 @@ impl World {
     }
 
     async fn wire(&mut self, ex: &ExchangePlan) -> Result<(), Error> {
+        if self.kernel.is_some() {
+            // No proxy: every bridgehead dials its peers' test hosts directly.
+            return Ok(());
+        }
         for (from, to) in &ex.proxied {
             let target = self.org.server(to)?;
             let upstream = target.listen_addr();
@@ -73,9 +111,33 @@ impl World {
         })
     }
 
+    /// A link between bridgeheads as the kernel network sees it.
+    fn kernel_link(&self, link: &(String, String)) -> Result<Link, Error> {
+        let port = self.org.server(&link.1)?.listen_addr().port();
+        Ok(Link { from: link.0.clone(), to: link.1.clone(), port })
+    }
+
     pub(crate) async fn shutdown(&self) {
         self.org.shutdown().await;
         self.proxies.shutdown().await;
+        if let Some(k) = &self.kernel {
+            if let Err(e) = k.shutdown().await {
+                tracing::warn!("removing the test hosts: {e}");
+            }
+        }
+    }
+
+    /// What the case folder notes of the network.
+    async fn network_note(&self) -> toml::Table {
+        match &self.kernel {
+            Some(k) => k.note().await,
+            None => {
+                let mut t = toml::Table::new();
+                t.insert("kind".into(), "proxy".into());
+                t.insert("proxied_links".into(), toml::Value::Integer(self.links.len() as i64));
+                t
+            }
+        }
     }
 }
 
@@ -89,7 +151,7 @@ pub(crate) async fn play(
     until: tokio::time::Instant,
 ) -> Result<Judged, Error> {
     stage.set("binding the organization");
-    let world = World::up(ex, seed).await?;
+    let world = World::up_on(ex, seed, plan.network).await?;
     let body = async {
         stage.set("start");
         world.org.start_all().await?;
@@ -105,6 +167,7 @@ pub(crate) async fn play(
         stage.set("writing the case folder");
         let case = CaseDir::new(opts.keep.as_deref(), &plan.name)?;
         harness::casefile::write_case(&world.org, case.path())?;
+        case.note_network(&world.network_note().await)?;
         stage.set("diagnosis");
         let verdicts = match &opts.analyzer {
             None => diagnosis::diagnose(case.path(), &diagnosis::Options::default())?.verdicts,
@@ -133,6 +196,21 @@ pub(crate) async fn step(s: &ExPlanned, world: &World) -> Result<(), Error> {
 async fn apply(s: &ExPlanned, world: &World) -> Result<(), Error> {
     let org = &world.org;
     match &s.action {
+        ExAction::Fault { links, toxic } if world.kernel.is_some() => {
+            let fault = KernelFault::from_toxic(toxic).map_err(NetworkError::Rule)?;
+            for link in links {
+                if let Some(k) = &world.kernel {
+                    k.add(&world.kernel_link(link)?, &fault).await?;
+                }
+            }
+        }
+        ExAction::Clear { links, name } if world.kernel.is_some() => {
+            for link in links {
+                if let Some(k) = &world.kernel {
+                    k.remove(&world.kernel_link(link)?, name).await?;
+                }
+            }
+        }
         ExAction::Fault { links, toxic } => {
             for link in links {
                 let p = world.proxy(link)?;

@@ -57,6 +57,10 @@ pub struct Topology {
     pub agreements: Vec<crate::r389::format::AgreementSpec>,
     #[serde(default)]
     pub proxy: ProxyLinks,
+    /// The network: `proxy` (the default) or `netns` (kernel test hosts);
+    /// `--network` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<crate::network::Network>,
 }
 
 /// One `[[topology.servers]]`.
@@ -69,7 +73,8 @@ pub struct ServerSpec {
     /// Default `NAME.example.com`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
-    /// Default 127.0.0.N for the N-th server (loopback only).
+    /// Default 127.0.0.N for the N-th server (loopback only); on the netns
+    /// network a server's address is its test host's (not to be given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<String>>,
     /// Default the name (7+) or N (before 7).

@@ -103,6 +103,13 @@ impl LabSettings {
                 let text =
                     std::fs::read_to_string(path).map_err(|source| bad(Error::Read { path: path.clone(), source }))?;
                 let plan = super::topology::scenario(&path.display().to_string(), &text, a.time_scale).map_err(bad)?;
+                if plan.network == crate::network::Network::Netns {
+                    // The page's fault buttons and fault list work on the link proxies.
+                    return Err(BadInput(format!(
+                        "{}: network = \"netns\": the lab runs on the proxy network only (run it with replharness run)",
+                        path.display()
+                    )));
+                }
                 let source = plan.name.clone();
                 (plan, source)
             }

@@ -5,6 +5,7 @@
 //! the place in the file ([`crate::error::Place`]).
 
 mod fault;
+mod network;
 pub(crate) mod r389;
 mod steps;
 mod topology;
@@ -58,6 +59,11 @@ pub struct Plan {
     /// `None`: probes off.
     pub probe_timeout: Option<Duration>,
     pub expect: Vec<Expectation>,
+    /// The network it runs on: the file's `[topology] network`, or what
+    /// [`Plan::on_network`] set (`--network`).
+    pub network: crate::network::Network,
+    /// Where the file gives servers' addresses (refused on the netns network).
+    pub fixed_addresses: Vec<Place>,
     /// `[topology.proxy] api`: an external proxy API, and where the file says so.
     pub proxy_api: Option<(crate::proxy_api::ApiUrl, Place)>,
     /// `[topology] flavor = "389"`: its servers, agreements and links (the
@@ -213,7 +219,7 @@ impl Plan {
                 _ => Expectation::Absent(id.clone()),
             });
         }
-        Ok(Plan {
+        let plan = Plan {
             name: sc.name.clone(),
             file: loc.file().to_owned(),
             description: sc.description.clone(),
@@ -228,10 +234,22 @@ impl Plan {
             steps,
             probe_timeout,
             expect,
+            network: sc.topology.network.unwrap_or_default(),
+            fixed_addresses: world.fixed_addresses,
             proxy_api,
             r389,
             exchange: None,
-        })
+        };
+        network::check(&plan, plan.network)?;
+        Ok(plan)
+    }
+
+    /// The same plan on `network` (`--network`, which wins over the file's),
+    /// or the place of the first step that network cannot play.
+    pub fn on_network(mut self, network: crate::network::Network) -> Result<Plan, Error> {
+        network::check(&self, network)?;
+        self.network = network;
+        Ok(self)
     }
 
     /// The file name without its folder (`firewall-drop.toml`).

@@ -34,6 +34,12 @@ pub enum Action {
         links: Vec<LinkRef>,
         toxic: Toxic,
     },
+    /// Adds a fault only the kernel network plays (`loss`, a reject
+    /// answered with ICMP) to every link.
+    KernelFault {
+        links: Vec<LinkRef>,
+        fault: crate::network::fault::KernelFault,
+    },
     /// Removes the fault named `name` from every link.
     Clear {
         links: Vec<LinkRef>,
@@ -72,7 +78,7 @@ impl Action {
     /// The `action` it was written as.
     pub fn verb(&self) -> &'static str {
         match self {
-            Action::Fault { .. } => "fault",
+            Action::Fault { .. } | Action::KernelFault { .. } => "fault",
             Action::Clear { .. } => "clear",
             Action::Stop { .. } => "stop",
             Action::Kill { .. } => "kill",
@@ -192,10 +198,13 @@ fn action(
         }
     }
     Ok(match step {
-        Step::Fault(f) => Action::Fault {
-            links: links(sc, ctx, proxied, &f.link, f.port, &path!["steps", i, "link"])?,
-            toxic: fault::toxic(ctx, i, f)?,
-        },
+        Step::Fault(f) => {
+            let links = links(sc, ctx, proxied, &f.link, f.port, &path!["steps", i, "link"])?;
+            match super::network::kernel_only(ctx, i, f)? {
+                Some(fault) => Action::KernelFault { links, fault },
+                None => Action::Fault { links, toxic: fault::toxic(ctx, i, &super::network::proxy_form(f))? },
+            }
+        }
         Step::Clear(c) => Action::Clear {
             links: links(sc, ctx, proxied, &c.link, c.port, &path!["steps", i, "link"])?,
             name: c.name.clone(),

@@ -42,6 +42,8 @@ pub(super) struct World {
     pub timings: Timings,
     pub proxied: Vec<LinkRef>,
     pub expect_all_up: bool,
+    /// Where the file gives a server's addresses.
+    pub fixed_addresses: Vec<crate::error::Place>,
 }
 
 /// A loopback address (the harness never dials anything else).
@@ -60,6 +62,7 @@ pub(super) fn plan(sc: &Scenario, ctx: &Ctx<'_>) -> Result<World, Error> {
     let backends: Vec<&str> = t.backends.iter().map(String::as_str).collect();
     let mut servers: Vec<ServerConfig> = Vec::new();
     let mut expect_all_up = true;
+    let mut fixed_addresses = Vec::new();
     for (i, s) in t.servers.iter().enumerate() {
         let at = |field| path!["topology", "servers", i, field];
         if servers.iter().any(|c| c.name == s.name) {
@@ -81,6 +84,7 @@ pub(super) fn plan(sc: &Scenario, ctx: &Ctx<'_>) -> Result<World, Error> {
         let host = s.host.clone().unwrap_or_else(|| format!("{}.example.com", s.name));
         let mut c = ServerConfig::new(&s.name, &host, loopback_for(i + 1), version.clone(), &id);
         if let Some(addrs) = &s.addresses {
+            fixed_addresses.push(ctx.place(&at("addresses")));
             c.addresses = addrs
                 .iter()
                 .enumerate()
@@ -112,7 +116,7 @@ pub(super) fn plan(sc: &Scenario, ctx: &Ctx<'_>) -> Result<World, Error> {
     }
     let timings = timings(sc, ctx)?;
     let proxied = proxied(sc, &servers);
-    Ok(World { servers, timings, proxied, expect_all_up })
+    Ok(World { servers, timings, proxied, expect_all_up, fixed_addresses })
 }
 
 fn timings(sc: &Scenario, ctx: &Ctx<'_>) -> Result<Timings, Error> {

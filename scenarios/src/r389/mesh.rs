@@ -14,6 +14,8 @@ use harness::ds389::{AgreementView, Lab389, Lab389Spec, Version389};
 
 use crate::cli::MeshArgs;
 use crate::error::BadInput;
+use crate::network::kernel::KernelNet;
+use crate::network::Network;
 
 /// Validated settings.
 #[derive(Debug, Clone)]
@@ -28,6 +30,7 @@ pub struct Settings {
     pub log_dir: Option<PathBuf>,
     pub seed: u64,
     pub hold_for: Option<Duration>,
+    pub network: Network,
 }
 
 impl TryFrom<MeshArgs> for Settings {
@@ -66,6 +69,7 @@ impl TryFrom<MeshArgs> for Settings {
             log_dir: a.log_dir,
             seed: a.seed.unwrap_or_else(crate::runner::seed_from_clock),
             hold_for: a.hold_for,
+            network: a.net.network.unwrap_or_default(),
         })
     }
 }
@@ -110,9 +114,33 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Report> {
     spec.time_scale = settings.time_scale;
     spec.log_dir = settings.log_dir.clone();
     spec.seed = settings.seed;
-    let lab = Lab389::start(spec).await?;
-    let result = settle_and_hold(&lab, settings).await;
-    lab.shutdown().await;
+    // --network netns: one test host per server.
+    let kernel = match settings.network {
+        Network::Proxy => None,
+        Network::Netns => {
+            let line = crate::network::prepare(Duration::from_secs(10)).await.map_err(crate::Error::from)?;
+            crate::out::line(&line)?;
+            let names: Vec<String> = spec.servers.iter().map(|s| s.name.clone()).collect();
+            let k = KernelNet::create(&names).await.map_err(crate::Error::from)?;
+            for s in &mut spec.servers {
+                if let Some(a) = k.address(&s.name) {
+                    s.addresses = vec![std::net::IpAddr::V4(a)];
+                }
+            }
+            Some(k)
+        }
+    };
+    let result = match Lab389::start(spec).await {
+        Ok(lab) => {
+            let result = settle_and_hold(&lab, settings).await;
+            lab.shutdown().await;
+            result
+        }
+        Err(e) => Err(e.into()),
+    };
+    if let Some(k) = &kernel {
+        k.shutdown().await.map_err(crate::Error::from)?;
+    }
     result
 }
 

@@ -51,6 +51,11 @@ async fn apply(s: &PlannedStep, world: &World) -> Result<(), Error> {
                 world.add_fault(link, toxic, s.at.is_zero()).await?;
             }
         }
+        Action::KernelFault { links, fault } => {
+            for link in links {
+                world.add_kernel_fault(link, fault).await?;
+            }
+        }
         Action::Clear { links, name } => {
             for link in links {
                 world.remove_fault(link, name).await?;

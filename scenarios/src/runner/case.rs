@@ -69,6 +69,24 @@ impl CaseDir {
     }
 }
 
+impl CaseDir {
+    /// Appends the `[network]` table to `topology.toml`: which network the
+    /// case ran on and, for test hosts, their namespaces, addresses and TCP
+    /// counters (readers ignore keys they do not know).
+    pub fn note_network(&self, network: &toml::Table) -> Result<(), Error> {
+        let mut wrapper = toml::Table::new();
+        wrapper.insert("network".into(), toml::Value::Table(network.clone()));
+        let text = toml::to_string(&wrapper).unwrap_or_default();
+        let file = self.path().join("topology.toml");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .map_err(|source| Error::CaseFolder { path: file.clone(), source })?;
+        std::io::Write::write_all(&mut f, format!("\n{text}").as_bytes())
+            .map_err(|source| Error::CaseFolder { path: file, source })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

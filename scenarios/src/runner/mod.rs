@@ -167,6 +167,10 @@ async fn play(
         stage.set("writing the case folder");
         let case = case::CaseDir::new(opts.keep.as_deref(), &plan.name)?;
         case.write(&world.mesh, &probes)?;
+        case.note_network(&world.network_note().await)?;
+        if let Some(e) = world.kernel().and_then(|k| k.late_error()) {
+            return Err(Error::Network(crate::network::NetworkError::Rule(e)));
+        }
         stage.set("diagnosis");
         let verdicts = match &opts.analyzer {
             None => diagnosis::diagnose(case.path(), &diagnosis::Options::default())?.verdicts,

@@ -1,7 +1,8 @@
 //! Plays a 389 plan: the suppliers and consumers of a [`Lab389`] on
 //! loopback, one fault-proxy listener on each agreement's path (the
 //! supplier's connections to its consumer routed through it; in-process, or
-//! on the external API of `--proxy-api` / `[topology.proxy] api`), the timeline
+//! on the external API of `--proxy-api` / `[topology.proxy] api`), or on the
+//! netns network one test host per server and the faults as kernel rules, the timeline
 //! on the virtual clock, TCP probes along each agreement's path, the case
 //! folder, verdicts against the expectations.
 //!
@@ -20,6 +21,9 @@ use harness::ds389::{Lab389, Lab389Spec, Server389};
 use super::case::CaseDir;
 use super::{Judged, Stage};
 use crate::error::Error;
+use crate::network::fault::KernelFault;
+use crate::network::kernel::{KernelNet, Link};
+use crate::network::{Network, NetworkError};
 use crate::plan::{Action, Action389, LinkRef, Plan, Plan389, PlannedStep, Until, Until389};
 use crate::probe::ProbeLine;
 use crate::proxy_api::{self, ExternalLinks};
@@ -34,19 +38,43 @@ struct World389 {
     links: BTreeMap<LinkRef, Proxy>,
     /// The link proxies on an external API, when the run or the file names one.
     external: Option<ExternalLinks>,
+    /// One test host per server, on the netns network (then no proxy runs).
+    kernel: Option<Box<KernelNet>>,
 }
 
 impl World389 {
     async fn up(plan: &Plan, p: &Plan389, seed: u64, api: &proxy_api::Settings) -> Result<World389, Error> {
+        let mut servers = p.servers.clone();
+        let kernel = match plan.network {
+            Network::Proxy => None,
+            Network::Netns => {
+                let names: Vec<String> = servers.iter().map(|s| s.name.clone()).collect();
+                let k = KernelNet::create(&names).await?;
+                for s in &mut servers {
+                    let a =
+                        k.address(&s.name).ok_or_else(|| NetworkError::Lab(format!("no test host for {}", s.name)))?;
+                    s.addresses = vec![std::net::IpAddr::V4(a)];
+                }
+                Some(Box::new(k))
+            }
+        };
         let spec = Lab389Spec {
-            servers: p.servers.clone(),
+            servers,
             time_scale: plan.time_scale,
             start: None,
             log_dir: None,
             max_frame_len: harness::ds389::wire::DEFAULT_MAX_FRAME_LEN,
             seed,
         };
-        let lab = Lab389::bind(spec).await?;
+        let lab = match Lab389::bind(spec).await {
+            Ok(l) => l,
+            Err(e) => {
+                if let Some(k) = &kernel {
+                    let _ = k.shutdown().await;
+                }
+                return Err(e.into());
+            }
+        };
         for (name, t) in &p.release_timeouts {
             lab.server(name)?.set_release_timeout(*t);
         }
@@ -58,7 +86,7 @@ impl World389 {
             dial_timeout: lab.clock().real(Duration::from_secs(5)),
             allow_remote: false,
         });
-        let mut w = World389 { lab, proxies, links: BTreeMap::new(), external: None };
+        let mut w = World389 { lab, proxies, links: BTreeMap::new(), external: None, kernel };
         if let Some(url) = api.url.as_ref().or(plan.proxy_api.as_ref().map(|(u, _)| u)) {
             match external(plan, url, api).await {
                 Ok(x) => w.external = Some(x),
@@ -76,6 +104,10 @@ impl World389 {
     }
 
     async fn wire(&mut self, p: &Plan389) -> Result<(), Error> {
+        if self.kernel.is_some() {
+            // No proxy: every supplier dials its consumers' test hosts directly.
+            return Ok(());
+        }
         for link in &p.links {
             let to = self.lab.server(&link.to)?.config();
             let name = link.proxy_name();
@@ -106,7 +138,18 @@ impl World389 {
             .ok_or_else(|| Error::Proxy { link: link.proxy_name(), source: fault_proxy::ProxyError::ProxyNotFound })
     }
 
+    /// An agreement's path as the kernel network sees it.
+    fn kernel_link(&self, link: &LinkRef) -> Result<Link, Error> {
+        let port = self.lab.server(&link.to)?.config().port;
+        Ok(Link { from: link.from.clone(), to: link.to.clone(), port })
+    }
+
     async fn add_fault(&self, link: &LinkRef, toxic: &fault_proxy::Toxic, before_start: bool) -> Result<(), Error> {
+        if let Some(k) = &self.kernel {
+            let fault =
+                KernelFault::from_toxic(toxic).map_err(|why| NetworkError::Rule(format!("link {link}: {why}")))?;
+            return Ok(k.add(&self.kernel_link(link)?, &fault).await?);
+        }
         if let Some(x) = &self.external {
             return Ok(x.add_fault(&link.proxy_name(), toxic, before_start).await?);
         }
@@ -118,6 +161,9 @@ impl World389 {
     }
 
     async fn remove_fault(&self, link: &LinkRef, name: &str) -> Result<(), Error> {
+        if let Some(k) = &self.kernel {
+            return Ok(k.remove(&self.kernel_link(link)?, name).await?);
+        }
         if let Some(x) = &self.external {
             return Ok(x.remove_fault(&link.proxy_name(), name).await?);
         }
@@ -131,6 +177,11 @@ impl World389 {
     async fn shutdown(&self) {
         self.lab.shutdown().await;
         self.proxies.shutdown().await;
+        if let Some(k) = &self.kernel {
+            if let Err(e) = k.shutdown().await {
+                tracing::warn!("removing the test hosts: {e}");
+            }
+        }
         if let Some(x) = &self.external {
             for e in x.remove_all().await {
                 tracing::warn!("removing the link proxies: {e}");
@@ -335,11 +386,14 @@ async fn probes(p: &Plan389, w: &World389, wait: Duration) -> Vec<ProbeLine> {
 
 async fn tcp(from: std::net::IpAddr, to: SocketAddr, wait: Duration) -> &'static str {
     use tokio::io::AsyncReadExt;
-    let Ok(socket) = (if to.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() })
-    else {
+    // Made on the prober's test host on the netns network; loopback or the run's own hosts only.
+    if !harness::testnet::may_dial(from, to.ip()) {
+        return "timeout";
+    }
+    let Ok(socket) = harness::testnet::socket(from, to.is_ipv4()) else {
         return "refused";
     };
-    if from.is_loopback() && from.is_ipv4() == to.is_ipv4() {
+    if harness::testnet::bindable(from) && from.is_ipv4() == to.is_ipv4() {
         let _ = socket.bind(SocketAddr::new(from, 0));
     }
     let mut stream = match tokio::time::timeout(wait, socket.connect(to)).await {
@@ -386,6 +440,16 @@ pub(super) async fn play(
         stage.set("writing the case folder");
         let case = CaseDir::new(opts.keep.as_deref(), &plan.name)?;
         write_case(&case, &w.lab, &probes)?;
+        let note = match &w.kernel {
+            Some(k) => k.note().await,
+            None => {
+                let mut t = toml::Table::new();
+                t.insert("kind".into(), "proxy".into());
+                t.insert("proxied_links".into(), toml::Value::Integer(w.links.len() as i64));
+                t
+            }
+        };
+        case.note_network(&note)?;
         stage.set("diagnosis");
         let verdicts = match &opts.analyzer {
             None => diagnosis::diagnose(case.path(), &diagnosis::Options::default())?.verdicts,

@@ -10,6 +10,7 @@ mod external_proxy;
 mod files;
 mod lab;
 mod mesh;
+mod network;
 mod pipes;
 mod shards;
 mod suite;
