@@ -69,8 +69,10 @@ struct Installed {
 /// The kernel network of one topology.
 #[derive(Debug)]
 pub struct KernelNet {
+    /// Taken (unregistered) at shutdown, before the lab gives its addresses
+    /// back; declared first, so a drop also unregisters before the lab goes.
+    registered: Mutex<Vec<Registration>>,
     lab: Arc<Lab>,
-    _registered: Vec<Registration>,
     faults: tokio::sync::Mutex<BTreeMap<(Link, String), Installed>>,
     next_chain: AtomicU64,
     /// The first error a schedule task met (it cannot return one).
@@ -114,8 +116,8 @@ impl KernelNet {
         }
         tracing::debug!(lab = lab.id(), hosts = servers.len(), "kernel network up");
         Ok(KernelNet {
+            registered: Mutex::new(registered),
             lab,
-            _registered: registered,
             faults: tokio::sync::Mutex::new(BTreeMap::new()),
             next_chain: AtomicU64::new(1),
             late_error: Arc::new(Mutex::new(None)),
@@ -243,8 +245,24 @@ impl KernelNet {
                 let _ = t.await;
             }
         }
+        // Unregistered first: the lab's addresses may go to another lab as soon as it is removed.
+        self.registered.lock().unwrap_or_else(|p| p.into_inner()).clear();
         let lab = self.lab.clone();
         blocking(move || lab.shutdown()).await?.map_err(|e| NetworkError::Lab(e.to_string()))
+    }
+}
+
+impl Drop for KernelNet {
+    /// A network dropped without [`KernelNet::shutdown`] (a deadline, a
+    /// panic): its schedules stop; the lab's own drop removes the namespaces.
+    fn drop(&mut self) {
+        if let Ok(mut faults) = self.faults.try_lock() {
+            for f in faults.values_mut() {
+                if let Some(t) = f.task.take() {
+                    t.abort();
+                }
+            }
+        }
     }
 }
 
