@@ -275,7 +275,15 @@ pub fn classify(l: &LogLine) -> Message {
             let (name, host) = agreement_tag(rest).map_or((None, None), |(n, h, _)| (Some(n), Some(h)));
             return Message { kind: Kind::TotalUpdateFinished, agreement: name, tag_host: host };
         }
-        if l.function.as_deref() == Some("multisupplier_extop_StartNSDS50ReplicationRequest") {
+        // `multimaster_…` before 2.0.5; no function before 1.3.6.1 (the text starts `conn=`).
+        let extop = match l.function.as_deref() {
+            Some(f) => {
+                f == "multisupplier_extop_StartNSDS50ReplicationRequest"
+                    || f == "multimaster_extop_StartNSDS50ReplicationRequest"
+            }
+            None => text.starts_with("conn="),
+        };
+        if extop {
             if let Some((_, err)) = text.split_once("Unable to acquire replica: error: ") {
                 let error = err.split(" locked by ").next().unwrap_or(err).to_owned();
                 return plain(Kind::ConsumerRefused { error });
@@ -315,6 +323,10 @@ mod tests {
         assert_eq!(m.kind, Kind::PermissionDenied, "1.3.5 shape");
         let m = line("- ERR - NSMMReplicationPlugin - multisupplier_extop_StartNSDS50ReplicationRequest - conn=8 op=5 replica=\"dc=example,dc=com\": Unable to acquire replica: error: permission denied");
         assert_eq!(m.kind, Kind::ConsumerRefused { error: "permission denied".into() });
+        let m = line("- ERR - NSMMReplicationPlugin - multimaster_extop_StartNSDS50ReplicationRequest - conn=8 op=5 replica=\"dc=example,dc=com\": Unable to acquire replica: error: permission denied");
+        assert_eq!(m.kind, Kind::ConsumerRefused { error: "permission denied".into() }, "before 2.0.5");
+        let m = line("NSMMReplicationPlugin - conn=8 op=5 replica=\"dc=example,dc=com\": Unable to acquire replica: error: replica busy locked by conn=3 op=4");
+        assert_eq!(m.kind, Kind::ConsumerRefused { error: "replica busy".into() }, "before 1.3.6.1");
         assert_eq!(line("- INFO - main - slapd stopped.").kind, Kind::Other);
     }
 }

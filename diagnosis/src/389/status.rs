@@ -35,6 +35,8 @@ const PHRASES: &[(&str, &str)] = &[
     ("currently being updated by another supplier", "389.replica-busy"),
     ("Can't acquire busy replica", "389.replica-busy"),
     ("supplied by a legacy supplier", "389.legacy-supplier"),
+    // The code's name (NSDS50_REPL_LEGACY_CONSUMER) where no case of acquire_replica names it.
+    ("(replica is a legacy consumer)", "389.legacy-supplier"),
     ("has the same Replica ID as this one", "389.duplicate-replica-id"),
     ("instructed us to go into backoff mode", "389.backoff"),
     ("Unable to receive the response for a startReplication extended operation", "389.connection-error"),

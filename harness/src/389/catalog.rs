@@ -74,6 +74,15 @@ pub fn fill(text: &str, args: &[&dyn Display]) -> String {
     out
 }
 
+/// The `multimaster_` name a function had before 2.0.5 (`multisupplier_` since).
+pub fn multimaster_name(func: &'static str) -> &'static str {
+    match func {
+        "multisupplier_extop_StartNSDS50ReplicationRequest" => "multimaster_extop_StartNSDS50ReplicationRequest",
+        "multisupplier_be_state_change" => "multimaster_be_state_change",
+        other => other,
+    }
+}
+
 impl LogMsg {
     /// How many arguments the text takes.
     pub fn arity(&self) -> usize {
@@ -258,8 +267,8 @@ msgs! {
     /// `repl_extop.c:1064`: ERR for every refusal but busy and backoff (those are DEBUG, not written).
     EXTOP_REFUSED = Err, REPL, "multisupplier_extop_StartNSDS50ReplicationRequest", "conn=%s op=%s replica=\"%s\": Unable to acquire replica: error: %s%s";
     EXTOP_CLOCK_SKEW = Err, REPL, "multisupplier_extop_StartNSDS50ReplicationRequest", "conn=%s op=%s repl=\"%s\": Excessive clock skew from supplier RUV";
-    BE_OFFLINE = Notice, REPL, "multisupplier_be_state_change", "Replica %s is going offline; disabling replication";
-    BE_ONLINE = Notice, REPL, "multisupplier_be_state_change", "Replica %s is coming online; enabling replication";
+    BE_OFFLINE = Notice, REPL, "multisupplier_be_state_change", "Replica %s is going offline; disabling replication", legacy "multimaster_be_state_change: replica %s is going offline; disabling replication";
+    BE_ONLINE = Notice, REPL, "multisupplier_be_state_change", "Replica %s is coming online; enabling replication", legacy "multimaster_be_state_change: replica %s is coming online; enabling replication";
 }
 
 #[cfg(test)]

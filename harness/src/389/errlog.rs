@@ -67,10 +67,19 @@ impl ErrorsLog {
         &self.version
     }
 
+    /// The message as this version names its function.
+    fn shaped(&self, msg: &LogMsg) -> LogMsg {
+        if self.version.multisupplier_names() {
+            *msg
+        } else {
+            LogMsg { func: super::catalog::multimaster_name(msg.func), ..*msg }
+        }
+    }
+
     /// Writes one message; returns the line.
     pub fn emit(&self, msg: &LogMsg, args: &[&dyn Display]) -> String {
         let bug = self.version.offset_minutes_bug();
-        let rest = msg.render(self.version.log_severities(), args);
+        let rest = self.shaped(msg).render(self.version.log_severities(), args);
         let entry = Entry { ordinal: 0, key: msg.key, args, files: FILES };
         self.store.append(entry, |at| format!("{} {rest}", stamp(at, bug)))
     }
@@ -80,8 +89,8 @@ impl ErrorsLog {
     pub fn emit_glued(&self, first: &LogMsg, first_args: &[&dyn Display], then: &LogMsg, then_args: &[&dyn Display]) {
         let bug = self.version.offset_minutes_bug();
         let sev = self.version.log_severities();
-        let a = first.render(sev, first_args);
-        let b = then.render(sev, then_args);
+        let a = self.shaped(first).render(sev, first_args);
+        let b = self.shaped(then).render(sev, then_args);
         let entry = Entry { ordinal: 0, key: first.key, args: first_args, files: FILES };
         self.store.append(entry, |at| {
             let s = stamp(at, bug);

@@ -35,6 +35,7 @@ use super::extop::{self, code, Response, StartRequest};
 use super::ldaprc;
 use super::node::{Events, Node389};
 use super::send::{self, SendResult};
+use super::status;
 use super::wire::Msg;
 
 /// The states of `repl5_inc_run`.
@@ -120,12 +121,22 @@ impl Protocol {
         self.node.core.notify();
     }
 
+    /// One of the mock's [`status::REPORTS`], with the LDAP result it takes.
+    pub fn report(&self, r: &status::Report, ldaprc: i32) {
+        self.status(ldaprc, r.replrc(&self.node.version), r.msg);
+    }
+
     /// A status set by `acquire_replica` (1.3.5.14 on); before, acquire sets
     /// none and `repl5_inc_run` writes the generic one afterwards.
-    fn acquire_status(&mut self, ldaprc: i32, replrc: i32, msg: &str) {
+    fn acquire_status(&mut self, ldaprc: i32, r: &status::Report) {
+        self.acquire_status_code(ldaprc, r, r.replrc);
+    }
+
+    /// [`acquire_status`](Self::acquire_status) with the consumer's code.
+    fn acquire_status_code(&mut self, ldaprc: i32, r: &status::Report, replrc: i32) {
         self.last_acquire_code = replrc;
         if self.node.version.error_shape() {
-            self.status(ldaprc, replrc, Some(msg));
+            self.status(ldaprc, replrc, r.msg);
         }
     }
 
@@ -168,7 +179,7 @@ impl Protocol {
                 State::SendingUpdates(ruv) => self.sending_updates(ruv).await,
                 State::StopFatal => {
                     if !self.node.version.error_shape() {
-                        self.status(-1, 0, Some("Incremental update has failed and requires administrator action"));
+                        self.report(&status::FATAL_LEGACY, -1);
                     }
                     self.node.log.emit(&catalog::INC_FATAL, &[&self.long_name]);
                     State::StopFatalPart2
@@ -311,7 +322,7 @@ impl Protocol {
         if !self.node.version.error_shape() && !matches!(got, Acquired::Success(_) | Acquired::UpToDate) {
             let ldaprc = self.conn.last_error;
             let code = self.last_acquire_code;
-            self.status(ldaprc, code, Some("Unable to acquire replica"));
+            self.status(ldaprc, code, status::ACQ_GENERIC_LEGACY.msg);
         }
         got
     }
@@ -336,12 +347,12 @@ impl Protocol {
         match self.conn.connect(&cfg, &host, port).await {
             Connected::Ok => {}
             Connected::Failed(e) => {
-                self.acquire_status(e, code::CONN_ERROR, "Problem connecting to replica");
+                self.acquire_status(e, &status::ACQ_CONNECT);
                 return Acquired::Transient;
             }
             Connected::SslNotEnabled => {
                 let e = self.conn.last_error;
-                self.acquire_status(e, code::CONN_ERROR, "Problem connecting to replica (SSL not enabled)");
+                self.acquire_status(e, &status::ACQ_SSL_NOT_ENABLED);
                 return Acquired::Fatal;
             }
         }
@@ -363,7 +374,7 @@ impl Protocol {
         };
         if fault == Some(SupplierFault::NoCurrentCsn) {
             node.log.emit(&catalog::ACQ_NO_CSN, &[&self.long_name]);
-            self.acquire_status(0, code::INTERNAL_ERROR, "Unable to obtain current CSN. Replication is aborting.");
+            self.acquire_status(0, &status::ACQ_NO_CSN);
             return Acquired::Fatal;
         }
         let protocol = if total { extop::TOTAL_PROTOCOL } else { extop::INCREMENTAL_PROTOCOL };
@@ -390,21 +401,13 @@ impl Protocol {
                 };
                 let text = if e != 0 { ldaprc::text(e) } else { "unknown error" };
                 node.log.emit(&catalog::ACQ_NO_RESPONSE, &[&self.long_name, &text]);
-                self.acquire_status(
-                    e,
-                    code::CONN_ERROR,
-                    "Unable to receive the response for a startReplication extended operation to consumer. Will retry later.",
-                );
+                self.acquire_status(e, &status::ACQ_NO_RESPONSE);
                 return Acquired::Transient;
             }
         };
         let Ok(resp) = Response::decode(&value) else {
             node.log.emit(&catalog::ACQ_PARSE_FAILED, &[&self.long_name]);
-            self.acquire_status(
-                0,
-                code::DECODING_ERROR,
-                "Unable to parse the response to the startReplication extended operation. Replication is aborting.",
-            );
+            self.acquire_status(0, &status::ACQ_PARSE_FAILED);
             self.last_acquire_code = code::INTERNAL_ERROR;
             return Acquired::Fatal;
         };
@@ -435,22 +438,18 @@ impl Protocol {
             }
             code::INTERNAL_ERROR => {
                 node.log.emit(&catalog::ACQ_INTERNAL_ERROR, &[&tag]);
-                self.acquire_status(
-                    0,
-                    resp.code,
-                    "Failed to acquire replica: Internal error occurred on the remote replica",
-                );
+                self.acquire_status(0, &status::ACQ_INTERNAL_ERROR);
                 Acquired::Fatal
             }
             code::PERMISSION_DENIED => {
                 node.log.emit(&catalog::ACQ_PERMISSION_DENIED, &[&tag, &cfg.bind_dn]);
-                self.acquire_status(0, resp.code, "Unable to acquire replica: permission denied. The bind dn does not have permission to supply replication updates to the replica. Will retry later.");
+                self.acquire_status(0, &status::ACQ_PERMISSION_DENIED);
                 Acquired::Transient
             }
             code::NO_SUCH_REPLICA => {
                 let root = node.data().replica.as_ref().map(|r| r.cfg.suffix.clone()).unwrap_or_default();
                 node.log.emit(&catalog::ACQ_NO_SUCH_REPLICA, &[&tag, &root]);
-                self.acquire_status(0, resp.code, "Unable to acquire replica: there is no replicated area on the consumer server. Replication is aborting.");
+                self.acquire_status(0, &status::ACQ_NO_SUCH_REPLICA);
                 Acquired::Fatal
             }
             code::EXCESSIVE_CLOCK_SKEW => {
@@ -460,37 +459,29 @@ impl Protocol {
             }
             code::DECODING_ERROR => {
                 node.log.emit(&catalog::ACQ_DECODING_ERROR, &[&tag]);
-                self.acquire_status(0, resp.code, "Unable to acquire replica: the consumer was unable to decode the startReplicationRequest extended operation sent by the supplier. Replication is aborting.");
+                self.acquire_status(0, &status::ACQ_DECODING_ERROR);
                 Acquired::Fatal
             }
             code::BUSY => {
                 if total {
                     node.log.emit(&catalog::ACQ_BUSY_TOTAL, &[&tag]);
                 }
-                self.acquire_status(
-                    0,
-                    resp.code,
-                    "Unable to acquire replica: the replica is currently being updated by another supplier.",
-                );
+                self.acquire_status(0, &status::ACQ_BUSY);
                 Acquired::Busy
             }
             code::REPLICAID_ERROR => {
                 node.log.emit(&catalog::ACQ_DUPLICATE_RID, &[&tag]);
-                self.acquire_status(0, resp.code, "Unable to acquire replica: the replica has the same Replica ID as this one. Replication is aborting.");
+                self.acquire_status(0, &status::ACQ_DUPLICATE_RID);
                 Acquired::Fatal
             }
             code::BACKOFF => {
                 node.log.emit(&catalog::ACQ_BACKOFF, &[&tag]);
-                self.acquire_status(
-                    0,
-                    resp.code,
-                    "Unable to acquire replica: the replica instructed us to go into backoff mode. Will retry later.",
-                );
+                self.acquire_status(0, &status::ACQ_BACKOFF);
                 Acquired::Transient
             }
             code::LEGACY_CONSUMER if node.version.legacy_consumer_answer() => {
                 node.log.emit(&catalog::ACQ_LEGACY, &[&tag]);
-                self.acquire_status(0, resp.code, "Unable to acquire replica: the replica is supplied by a legacy supplier.  Replication is aborting.");
+                self.acquire_status(0, &status::ACQ_LEGACY);
                 Acquired::Fatal
             }
             code::DISABLED => {
@@ -499,11 +490,11 @@ impl Protocol {
                     node.log.emit(&catalog::DISABLED_ABORTED, &[&tag]);
                     node.log.emit(&catalog::DISABLED_ENABLE_IT, &[]);
                 }
-                self.acquire_status(0, resp.code, "Unable to acquire replica");
+                self.acquire_status(0, &status::ACQ_DISABLED);
                 Acquired::Fatal
             }
             other => {
-                self.acquire_status(0, other, "Unable to acquire replica");
+                self.acquire_status_code(0, &status::ACQ_OTHER, other);
                 Acquired::Fatal
             }
         }
@@ -517,10 +508,10 @@ impl Protocol {
                 a.status.in_progress = false;
                 a.status.update_end = now;
             });
-            self.status(0, 0, Some("Protocol stopped"));
+            self.report(&status::PROTOCOL_STOPPED, 0);
             return State::Done;
         }
-        self.status(0, 0, Some("Incremental update started"));
+        self.report(&status::STARTED, 0);
         let result = send::session(self, ruv).await;
         let next = match result {
             SendResult::Backoff => State::BackoffStart,

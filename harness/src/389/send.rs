@@ -25,6 +25,7 @@ use super::ldaprc;
 use super::node::{Events, Node389};
 use super::protocol::{Acquired, Protocol};
 use super::replica::{Change, ReplayError};
+use super::status;
 use super::wire::Msg;
 
 /// How a session ended, for the state machine.
@@ -51,20 +52,11 @@ enum Update {
     Fatal,
 }
 
-fn transient_text(p: &Protocol) -> &'static str {
+fn transient(p: &Protocol) -> &'static status::Report {
     if p.node.version.transient_warning() {
-        "Incremental update transient warning.  Backing off, will retry update later."
+        &status::TRANSIENT_WARNING
     } else {
-        "Incremental update transient error.  Backing off, will retry update later."
-    }
-}
-
-/// 1.3.5.13 and before report internal codes (`EXAMINE_RUV_*`, `UPDATE_*`).
-fn code_for(p: &Protocol, modern: i32, legacy: i32) -> i32 {
-    if p.node.version.error_shape() {
-        modern
-    } else {
-        legacy
+        &status::TRANSIENT_ERROR
     }
 }
 
@@ -78,26 +70,22 @@ pub(crate) async fn session(p: &mut Protocol, ruv: Option<Ruv>) -> SendResult {
     };
     let Some(consumer) = ruv else {
         node.log.emit(&catalog::INC_NO_RUV, &[&tag]);
-        p.status(0, code_for(p, code::RUV_ERROR, 401), Some("Replica is not initialized"));
+        p.report(&status::NOT_INITIALIZED, 0);
         return SendResult::Backoff;
     };
     if supplier.as_ref().is_none_or(|s| s.generation != consumer.generation) {
         node.log.emit(&catalog::INC_GENERATION_MISMATCH, &[&tag]);
-        p.status(
-            0,
-            code_for(p, code::RUV_ERROR, 402),
-            Some("Replica has different database generation ID, remote replica may need to be initialized"),
-        );
+        p.report(&status::GENERATION_MISMATCH, 0);
         return SendResult::Backoff;
     }
     if fault == Some(SupplierFault::RuvTooOld) {
         node.log.emit(&catalog::INC_RUV_TOO_OLD, &[&tag]);
-        p.status(0, code_for(p, code::RUV_ERROR, 403), Some("Replica needs to be reinitialized"));
+        p.report(&status::NEEDS_REINIT, 0);
         return SendResult::Backoff;
     }
     if fault == Some(SupplierFault::CsnGenerator) {
         node.log.emit(&catalog::INC_CSNGEN_FAILED, &[&tag]);
-        p.status(0, code::INTERNAL_ERROR, Some("fatal internal error updating the CSN generator"));
+        p.report(&status::CSN_GENERATOR, 0);
         return SendResult::Fatal;
     }
     let now = node.local_secs();
@@ -105,7 +93,7 @@ pub(crate) async fn session(p: &mut Protocol, ruv: Option<Ruv>) -> SendResult {
     if let Some(Err(s)) = skew {
         node.log.emit(&catalog::CSNGEN_LIMIT, &[&s.offset, &super::csn::MAX_TIME_ADJUST]);
         node.log.emit(&catalog::INC_TIME_SKEW, &[&tag]);
-        p.status(0, code::EXCESSIVE_CLOCK_SKEW, Some("fatal error - too much time skew between replicas"));
+        p.report(&status::TIME_SKEW, 0);
         return SendResult::Fatal;
     }
     let start = node.now().unix_timestamp();
@@ -115,34 +103,25 @@ pub(crate) async fn session(p: &mut Protocol, ruv: Option<Ruv>) -> SendResult {
         s.in_progress = true;
     });
     let rc = send_updates(p, &consumer).await;
-    let legacy = !node.version.error_shape();
     let result = match rc {
         Update::NoMore => {
-            p.status(0, 0, Some("Incremental update succeeded"));
+            p.report(&status::SUCCEEDED, 0);
             SendResult::Done
         }
         Update::Yield => {
-            p.status(0, 0, Some("Incremental update succeeded and yielded"));
+            p.report(&status::YIELDED, 0);
             SendResult::Yield
         }
         Update::Transient => {
-            p.status(0, if legacy { 202 } else { code::TRANSIENT_ERROR }, Some(transient_text(p)));
+            p.report(transient(p), 0);
             SendResult::Backoff
         }
         Update::ConnectionLost => {
-            p.status(
-                0,
-                if legacy { 205 } else { code::CONN_ERROR },
-                Some("Incremental update connection error.  Backing off, will retry update later."),
-            );
+            p.report(&status::CONNECTION_LOST, 0);
             SendResult::Backoff
         }
         Update::Timeout => {
-            p.status(
-                0,
-                if legacy { 206 } else { code::CONN_TIMEOUT },
-                Some("Incremental update timeout error.  Backing off, will retry update later."),
-            );
+            p.report(&status::TIMEOUT, 0);
             SendResult::Timeout
         }
         Update::Fatal => SendResult::Fatal,
@@ -166,32 +145,22 @@ fn set_times(p: &Protocol, f: impl FnOnce(&mut super::status::AgmtStatus)) {
     }
 }
 
-fn changelog_error(e: ChangelogError) -> (&'static catalog::LogMsg, &'static str) {
+fn changelog_error(e: ChangelogError) -> (&'static catalog::LogMsg, &'static status::Report) {
     match e {
-        ChangelogError::BadData => (&catalog::SEND_CL_BAD_DATA, "Invalid parameter passed to cl5CreateReplayIterator"),
-        ChangelogError::BadFormat => {
-            (&catalog::SEND_CL_BAD_FORMAT, "Unexpected format encountered in changelog database")
-        }
-        ChangelogError::BadState => (&catalog::SEND_CL_BAD_STATE, "Changelog database was in an incorrect state"),
-        ChangelogError::BadDbVersion => {
-            (&catalog::SEND_CL_BAD_DBVERSION, "Incorrect dbversion found in changelog database")
-        }
-        ChangelogError::DbError => (&catalog::SEND_CL_DB_ERROR, "Changelog database error was encountered"),
-        ChangelogError::Memory => (&catalog::SEND_CL_MEMORY, "changelog memory allocation error occurred"),
+        ChangelogError::BadData => (&catalog::SEND_CL_BAD_DATA, &status::CL_BAD_DATA),
+        ChangelogError::BadFormat => (&catalog::SEND_CL_BAD_FORMAT, &status::CL_BAD_FORMAT),
+        ChangelogError::BadState => (&catalog::SEND_CL_BAD_STATE, &status::CL_BAD_STATE),
+        ChangelogError::BadDbVersion => (&catalog::SEND_CL_BAD_DBVERSION, &status::CL_BAD_DBVERSION),
+        ChangelogError::DbError => (&catalog::SEND_CL_DB_ERROR, &status::CL_DB_ERROR),
+        ChangelogError::Memory => (&catalog::SEND_CL_MEMORY, &status::CL_MEMORY),
     }
 }
 
-fn next_op_error(e: NextOpError) -> (&'static catalog::LogMsg, &'static str) {
+fn next_op_error(e: NextOpError) -> (&'static catalog::LogMsg, &'static status::Report) {
     match e {
-        NextOpError::BadData => {
-            (&catalog::SEND_NEXT_BAD_DATA, "Invalid parameter passed to cl5GetNextOperationToReplay")
-        }
-        NextOpError::DbError => {
-            (&catalog::SEND_NEXT_DB_ERROR, "Database error occurred while getting the next operation to replay")
-        }
-        NextOpError::Memory => {
-            (&catalog::SEND_NEXT_MEMORY, "Memory allocation error occurred (cl5GetNextOperationToReplay)")
-        }
+        NextOpError::BadData => (&catalog::SEND_NEXT_BAD_DATA, &status::NEXT_BAD_DATA),
+        NextOpError::DbError => (&catalog::SEND_NEXT_DB_ERROR, &status::NEXT_DB_ERROR),
+        NextOpError::Memory => (&catalog::SEND_NEXT_MEMORY, &status::NEXT_MEMORY),
     }
 }
 
@@ -214,14 +183,14 @@ async fn send_updates(p: &mut Protocol, consumer: &Ruv) -> Update {
     };
     match fault {
         Some(SupplierFault::Changelog(e)) => {
-            let (line, status) = changelog_error(e);
+            let (line, report) = changelog_error(e);
             node.log.emit(line, &[&tag]);
-            p.status(0, code::CL_ERROR, Some(status));
+            p.report(report, 0);
             return Update::Fatal;
         }
         Some(SupplierFault::MissingSuffix) if node.version.missing_suffix_case() => {
             node.log.emit_glued(&catalog::SEND_MISSING_SUFFIX, &[], &catalog::INC_FATAL, &[&tag]);
-            p.status(0, -1, Some("Agreement is corrupted: missing suffix"));
+            p.report(&status::MISSING_SUFFIX, 0);
             // The fatal line is already written, glued on.
             return Update::Fatal;
         }
@@ -232,35 +201,25 @@ async fn send_updates(p: &mut Protocol, consumer: &Ruv) -> Update {
         Ok(c) => c,
         Err(ReplayError::Purged) => {
             node.log.emit(&catalog::SEND_PURGED, &[&tag]);
-            let text = if old_texts {
-                "Data required to update replica has been purged from the changelog. The replica must be reinitialized."
-            } else {
-                "Data required to update replica has been purged from the changelog. If the error persists the replica must be reinitialized."
-            };
-            p.status(0, code::CL_ERROR, Some(text));
+            p.report(if old_texts { &status::PURGED_LEGACY } else { &status::PURGED }, 0);
             return if old_texts { Update::Fatal } else { Update::Transient };
         }
         Err(ReplayError::Missing) => {
             node.log.emit(&catalog::SEND_MISSING, &[&tag]);
-            let text = if old_texts {
-                "Changelog data is missing"
-            } else {
-                "Changelog data is missing. If the error persists the replica must be reinitialized."
-            };
-            p.status(0, code::CL_ERROR, Some(text));
+            p.report(if old_texts { &status::MISSING_LEGACY } else { &status::MISSING }, 0);
             return if old_texts { Update::Fatal } else { Update::Transient };
         }
     };
     if fault == Some(SupplierFault::ResultThread) {
         node.log.emit(&catalog::RESULT_THREAD_NSPR, &[&-5972, &"Out of memory"]);
         node.log.emit(&catalog::SEND_RESULT_THREAD, &[&tag, &-1]);
-        p.status(0, -1, Some("Failed to create result thread"));
+        p.report(&status::RESULT_THREAD, 0);
         return Update::Fatal;
     }
     if let Some(SupplierFault::NextOperation(e)) = fault {
-        let (line, status) = next_op_error(e);
+        let (line, report) = next_op_error(e);
         node.log.emit(line, &[&tag]);
-        p.status(0, code::CL_ERROR, Some(status));
+        p.report(report, 0);
         return Update::Fatal;
     }
     let mut pending: VecDeque<Pending> = VecDeque::new();

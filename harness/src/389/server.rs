@@ -442,7 +442,8 @@ impl Server389 {
             let v = node.version.clone();
             self.with_agmt(name, |a| {
                 let tag = a.long_name.clone();
-                a.status.set(&v, now, &tag, 0, 0, Some("agreement disabled"));
+                let r = &super::status::AGREEMENT_DISABLED;
+                a.status.set(&v, now, &tag, 0, r.replrc(&v), r.msg);
             })?;
             node.core.notify();
         }
@@ -510,7 +511,8 @@ impl Server389 {
     /// the RUV stay): the changes a consumer last saw are no longer in it.
     pub fn lose_changelog(&self) -> Result<(), HarnessError> {
         let mut d = self.data();
-        let r = d.replica.as_mut().ok_or_else(|| HarnessError::Config(format!("server {} has no replica", self.name())))?;
+        let r =
+            d.replica.as_mut().ok_or_else(|| HarnessError::Config(format!("server {} has no replica", self.name())))?;
         r.changelog.clear();
         r.purged.clear();
         Ok(())

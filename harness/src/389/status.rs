@@ -31,6 +31,111 @@ use super::version::Version389;
 /// The text shown while an agreement has no status.
 pub const NO_SESSION: &str = "No replication sessions started since server startup";
 
+/// One status report a call site of the mock makes, as 389-DS 2.3.1 makes
+/// it: `agmt_set_last_update_status(ra, ldaprc, replrc, message)` with the
+/// replication code and the message fixed, the LDAP result (a failed
+/// connect, bind or read) given at the time. [`REPORTS`] lists them all,
+/// for the round-trip tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub key: &'static str,
+    /// The replication code (1.3.5.14 on); for [`ACQ_OTHER`] and
+    /// [`ACQ_GENERIC_LEGACY`] the code the call site has.
+    pub replrc: i32,
+    /// The code before 1.3.5.14 where it differs (the internal
+    /// `EXAMINE_RUV_*` and `UPDATE_*` values).
+    pub legacy_replrc: Option<i32>,
+    pub msg: Option<&'static str>,
+    /// The LDAP result comes from the connection.
+    pub ldap: bool,
+}
+
+impl Report {
+    /// The replication code a server of version `v` reports.
+    pub fn replrc(&self, v: &Version389) -> i32 {
+        match self.legacy_replrc {
+            Some(old) if !v.error_shape() => old,
+            _ => self.replrc,
+        }
+    }
+}
+
+macro_rules! reports {
+    ($($(#[$doc:meta])* $name:ident = $replrc:expr, $legacy:expr, $ldap:literal, $msg:expr;)*) => {
+        $( $(#[$doc])* pub const $name: Report = Report {
+            key: stringify!($name), replrc: $replrc, legacy_replrc: $legacy, msg: $msg, ldap: $ldap,
+        }; )*
+        /// Every report the mock makes.
+        pub const REPORTS: &[Report] = &[$($name),*];
+    };
+}
+
+reports! {
+    // ---- acquire_replica (repl5_protocol_util.c), 1.3.5.14 on
+    /// A failed connect or bind.
+    ACQ_CONNECT = code::CONN_ERROR, None, true, Some("Problem connecting to replica");
+    /// LDAPS or StartTLS without the supplier's own TLS set up.
+    ACQ_SSL_NOT_ENABLED = code::CONN_ERROR, None, true, Some("Problem connecting to replica (SSL not enabled)");
+    ACQ_NO_CSN = code::INTERNAL_ERROR, None, false, Some("Unable to obtain current CSN. Replication is aborting.");
+    /// No answer to the start-replication request (or its connection went).
+    ACQ_NO_RESPONSE = code::CONN_ERROR, None, true, Some("Unable to receive the response for a startReplication extended operation to consumer. Will retry later.");
+    ACQ_PARSE_FAILED = code::DECODING_ERROR, None, false, Some("Unable to parse the response to the startReplication extended operation. Replication is aborting.");
+    ACQ_INTERNAL_ERROR = code::INTERNAL_ERROR, None, false, Some("Failed to acquire replica: Internal error occurred on the remote replica");
+    ACQ_PERMISSION_DENIED = code::PERMISSION_DENIED, None, false, Some("Unable to acquire replica: permission denied. The bind dn does not have permission to supply replication updates to the replica. Will retry later.");
+    ACQ_NO_SUCH_REPLICA = code::NO_SUCH_REPLICA, None, false, Some("Unable to acquire replica: there is no replicated area on the consumer server. Replication is aborting.");
+    ACQ_DECODING_ERROR = code::DECODING_ERROR, None, false, Some("Unable to acquire replica: the consumer was unable to decode the startReplicationRequest extended operation sent by the supplier. Replication is aborting.");
+    ACQ_BUSY = code::BUSY, None, false, Some("Unable to acquire replica: the replica is currently being updated by another supplier.");
+    ACQ_DUPLICATE_RID = code::REPLICAID_ERROR, None, false, Some("Unable to acquire replica: the replica has the same Replica ID as this one. Replication is aborting.");
+    ACQ_BACKOFF = code::BACKOFF, None, false, Some("Unable to acquire replica: the replica instructed us to go into backoff mode. Will retry later.");
+    ACQ_LEGACY = code::LEGACY_CONSUMER, None, false, Some("Unable to acquire replica: the replica is supplied by a legacy supplier.  Replication is aborting.");
+    /// The consumer's replica is disabled (the status then holds the two-line text).
+    ACQ_DISABLED = code::DISABLED, None, false, Some("Unable to acquire replica");
+    /// Any other answer (`unknown-protocol`, `below-purge-point`, a legacy consumer's
+    /// answer to a 2.x supplier): the code is the consumer's.
+    ACQ_OTHER = code::UNKNOWN_UPDATE_PROTOCOL, None, false, Some("Unable to acquire replica");
+    // ---- repl5_inc_run before 1.3.5.14: acquire set nothing, the protocol a generic status
+    /// Any failed acquisition: the last connection error and acquisition code.
+    ACQ_GENERIC_LEGACY = code::NO_RESPONSE, None, true, Some("Unable to acquire replica");
+    /// Before 1.3.5.14, on a fatal stop.
+    FATAL_LEGACY = 0, None, true, Some("Incremental update has failed and requires administrator action");
+    // ---- the session (repl5_inc_protocol.c)
+    PROTOCOL_STOPPED = 0, None, false, Some("Protocol stopped");
+    STARTED = 0, None, false, Some("Incremental update started");
+    /// `dsconf repl-agmt disable` (repl5_agmt.c).
+    AGREEMENT_DISABLED = 0, None, false, Some("agreement disabled");
+    NOT_INITIALIZED = code::RUV_ERROR, Some(401), false, Some("Replica is not initialized");
+    GENERATION_MISMATCH = code::RUV_ERROR, Some(402), false, Some("Replica has different database generation ID, remote replica may need to be initialized");
+    NEEDS_REINIT = code::RUV_ERROR, Some(403), false, Some("Replica needs to be reinitialized");
+    CSN_GENERATOR = code::INTERNAL_ERROR, None, false, Some("fatal internal error updating the CSN generator");
+    TIME_SKEW = code::EXCESSIVE_CLOCK_SKEW, None, false, Some("fatal error - too much time skew between replicas");
+    SUCCEEDED = 0, None, false, Some("Incremental update succeeded");
+    YIELDED = 0, None, false, Some("Incremental update succeeded and yielded");
+    /// Before 1.3.9.1 and 1.4.0.20.
+    TRANSIENT_ERROR = code::TRANSIENT_ERROR, Some(202), false, Some("Incremental update transient error.  Backing off, will retry update later.");
+    /// 1.3.9.1 and 1.4.0.20 on ([`Version389::transient_warning`]).
+    TRANSIENT_WARNING = code::TRANSIENT_ERROR, Some(202), false, Some("Incremental update transient warning.  Backing off, will retry update later.");
+    CONNECTION_LOST = code::CONN_ERROR, Some(205), false, Some("Incremental update connection error.  Backing off, will retry update later.");
+    TIMEOUT = code::CONN_TIMEOUT, Some(206), false, Some("Incremental update timeout error.  Backing off, will retry update later.");
+    // ---- send_updates
+    CL_BAD_DATA = code::CL_ERROR, None, false, Some("Invalid parameter passed to cl5CreateReplayIterator");
+    CL_BAD_FORMAT = code::CL_ERROR, None, false, Some("Unexpected format encountered in changelog database");
+    CL_BAD_STATE = code::CL_ERROR, None, false, Some("Changelog database was in an incorrect state");
+    CL_BAD_DBVERSION = code::CL_ERROR, None, false, Some("Incorrect dbversion found in changelog database");
+    CL_DB_ERROR = code::CL_ERROR, None, false, Some("Changelog database error was encountered");
+    CL_MEMORY = code::CL_ERROR, None, false, Some("changelog memory allocation error occurred");
+    MISSING_SUFFIX = -1, None, false, Some("Agreement is corrupted: missing suffix");
+    PURGED = code::CL_ERROR, None, false, Some("Data required to update replica has been purged from the changelog. If the error persists the replica must be reinitialized.");
+    /// Before 1.3.6.1.
+    PURGED_LEGACY = code::CL_ERROR, None, false, Some("Data required to update replica has been purged from the changelog. The replica must be reinitialized.");
+    MISSING = code::CL_ERROR, None, false, Some("Changelog data is missing. If the error persists the replica must be reinitialized.");
+    /// Before 1.3.6.1.
+    MISSING_LEGACY = code::CL_ERROR, None, false, Some("Changelog data is missing");
+    RESULT_THREAD = -1, None, false, Some("Failed to create result thread");
+    NEXT_BAD_DATA = code::CL_ERROR, None, false, Some("Invalid parameter passed to cl5GetNextOperationToReplay");
+    NEXT_DB_ERROR = code::CL_ERROR, None, false, Some("Database error occurred while getting the next operation to replay");
+    NEXT_MEMORY = code::CL_ERROR, None, false, Some("Memory allocation error occurred (cl5GetNextOperationToReplay)");
+}
+
 /// The computed attributes of one agreement entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AgmtStatus {
@@ -228,6 +333,29 @@ mod tests {
 
     fn f(v: &Version389, l: i32, r: i32, m: Option<&str>) -> (String, &'static str) {
         format(v, TAG, l, r, m).expect("a status")
+    }
+
+    /// Every status the mock sets is one of [`REPORTS`]: no call site
+    /// passes a message of its own (the round-trip tests read the table).
+    #[test]
+    fn every_status_set_is_a_report_of_the_table() {
+        let sources = [include_str!("protocol.rs"), include_str!("send.rs"), include_str!("server.rs")];
+        let mut calls = 0;
+        for src in sources {
+            for pat in ["status(", "status.set("] {
+                for (i, _) in src.match_indices(pat) {
+                    let call = &src[i..];
+                    let call = &call[..call.find(';').unwrap_or(call.len())];
+                    assert!(!call.contains('"'), "a status with its own text: {call}");
+                    calls += 1;
+                }
+            }
+        }
+        assert!(calls > 20, "{calls} call sites");
+        let mut keys: Vec<&str> = REPORTS.iter().map(|r| r.key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), REPORTS.len());
     }
 
     #[test]

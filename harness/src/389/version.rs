@@ -107,6 +107,11 @@ impl Version389 {
         self.within(v(1, 3, 5, 14), v(1, 3, 7, 2))
     }
 
+    /// Functions named `multisupplier_…` in the errors log (2.0.5 on; `multimaster_…` before).
+    pub fn multisupplier_names(&self) -> bool {
+        self.at_least(v(2, 0, 5, 0))
+    }
+
     /// The UTC offset's minute field prints the leftover seconds (before 3.1.0).
     pub fn offset_minutes_bug(&self) -> bool {
         !self.at_least(v(3, 1, 0, 0))
