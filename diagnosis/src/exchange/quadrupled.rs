@@ -4,17 +4,48 @@
 //!
 //! Suspect connectors: those set in the 1-hour view, and those whose
 //! schedule says at most 24 a day. Their activations are read from the
-//! requester's 1068 records: an activation is a minute in which it asks for
-//! both contexts of a site (`/o=O/ou=S` and `/o=O/ou=S/cn=Configuration`);
-//! a follow-up for the next 512 objects asks for one context. Four or more
-//! such minutes in one clock hour give the verdict.
+//! requester's 1068 records: records less than [`GAP`] apart make one burst,
+//! and a burst that asks for both contexts of a site (`/o=O/ou=S` and
+//! `/o=O/ou=S/cn=Configuration`) is an activation (a follow-up for the next
+//! 512 objects asks for one context). Four activations within an hour give
+//! the verdict: a window from each activation, not the clock hour, so a
+//! bridgehead that logs its 09:00 activation a little late still counts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+
+use time::Duration;
 
 use super::events::{Ev, Rec};
 use super::rules::{messages_a_day, Ctx};
 use crate::catalog;
 use crate::model::Verdict;
+
+/// Records of one burst are less than this apart.
+const GAP: Duration = Duration::minutes(2);
+
+/// The first record of each activation of `bh`, in time order.
+fn activations<'r>(recs: &'r [Rec], bh: &str) -> Vec<&'r Rec> {
+    let mut out = Vec::new();
+    let mut burst: Vec<&Rec> = Vec::new();
+    let asks = recs.iter().filter(|r| r.computer.eq_ignore_ascii_case(bh) && matches!(r.ev, Ev::Ask { .. }));
+    for r in asks {
+        if burst.last().is_some_and(|last| r.at - last.at >= GAP) {
+            out.extend(activation(&burst));
+            burst.clear();
+        }
+        burst.push(r);
+    }
+    out.extend(activation(&burst));
+    out
+}
+
+/// A burst's first record, when it asked for both contexts of a site.
+fn activation<'r>(burst: &[&'r Rec]) -> Option<&'r Rec> {
+    let asked: BTreeSet<&str> =
+        burst.iter().filter_map(|r| if let Ev::Ask { nc, .. } = &r.ev { Some(nc.as_str()) } else { None }).collect();
+    let both = asked.iter().any(|nc| asked.contains(format!("{nc}/cn=Configuration").as_str()));
+    both.then(|| burst.first().copied()).flatten()
+}
 
 pub fn quadrupled(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
     let Some(t) = &ctx.case.topology else { return };
@@ -26,21 +57,10 @@ pub fn quadrupled(ctx: &Ctx, recs: &[Rec], out: &mut Vec<Verdict>) {
         if !meant_hourly {
             continue;
         }
-        // Minute → the contexts asked in it, and its first record.
-        let mut minutes: BTreeMap<i64, (BTreeSet<&str>, &Rec)> = BTreeMap::new();
-        for r in recs.iter().filter(|r| r.computer.eq_ignore_ascii_case(bh)) {
-            if let Ev::Ask { nc, .. } = &r.ev {
-                minutes.entry(r.at.unix_timestamp() / 60).or_insert_with(|| (BTreeSet::new(), r)).0.insert(nc);
-            }
-        }
-        let mut per_hour: BTreeMap<i64, Vec<&Rec>> = BTreeMap::new();
-        for (minute, (asked, first)) in &minutes {
-            let both = asked.iter().any(|nc| asked.contains(format!("{nc}/cn=Configuration").as_str()));
-            if both {
-                per_hour.entry(minute / 60).or_default().push(first);
-            }
-        }
-        let Some(hour) = per_hour.values().find(|a| a.len() >= 4) else { continue };
+        let activations = activations(recs, bh);
+        let Some(hour) = activations.windows(4).find(|w| w[3].at - w[0].at < Duration::HOUR).map(|w| w.to_vec()) else {
+            continue;
+        };
         let day = hour[0].at.weekday();
         let meant = match schedule {
             Some(s) if one_hour_view => u64::from(s.meant_on(day)),

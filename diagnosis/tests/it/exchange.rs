@@ -69,3 +69,17 @@ fn follow_ups_in_one_hour_are_not_a_quadrupled_schedule() {
     let r = run("exchange/follow-ups-are-not-activations");
     assert_eq!(ids(&r), ["exchange.healthy"], "{}", diagnosis::report::human(&r));
 }
+
+/// Regression: activations were counted per clock hour, and per minute. A
+/// bridgehead that logs late (its 09:00 hour block at 09:05, 09:20, 09:35,
+/// 10:02, one activation's two contexts either side of a minute) still
+/// activates 4 times within an hour, as the 1-hour view's block says.
+#[test]
+fn regression_a_late_hour_block_still_counts_four_activations() {
+    let r = run("exchange/schedule-quadrupled-late");
+    assert_eq!(ids(&r), ["exchange.schedule-quadrupled"], "{}", diagnosis::report::human(&r));
+    let v = one(&r, "exchange.schedule-quadrupled", &[("server", "BH-LONDON")]);
+    assert_eq!(v.evidence.len(), 4);
+    // 2 sites: meant 1 a day (one hour block on Mondays), activated 4.
+    step_with(v, &["32 messages a day instead of 8"]);
+}
