@@ -59,8 +59,11 @@ impl<'a> ZeroCopy<'a> {
         }
     }
 
-    /// Waits for bytes (holding no pipe), then moves them; or returns when
-    /// a fault changes, the schedule turns, or the source ends.
+    /// Waits for bytes (holding no pipe) and moves them, again and again,
+    /// until a fault changes, the schedule turns, or the source ends. The
+    /// waits on the stop token, the faults and the schedule are set up once
+    /// per round, not once per transfer: a ping-pong of small messages
+    /// costs a readiness wait and the splices, nothing more.
     pub async fn round(
         &mut self,
         ends: Ends<'_>,
@@ -68,15 +71,26 @@ impl<'a> ZeroCopy<'a> {
         set: &FaultSet,
         now: Instant,
     ) -> Step {
-        tokio::select! {
-            biased;
-            _ = ends.stop.cancelled() => Step::End(End::Cancelled),
-            r = faults.changed() => if r.is_err() { Step::End(End::Cancelled) } else { Step::Again },
-            _ = until_change(set.next_change(now)) => Step::Again,
-            r = ends.src.readable() => match r {
-                Ok(()) => self.transfer(ends, faults).await,
-                Err(e) => Step::End(reset_for(e)),
-            },
+        let mut watcher = faults.clone();
+        let cancelled = ends.stop.cancelled();
+        let changed = watcher.changed();
+        let turned = until_change(set.next_change(now));
+        tokio::pin!(cancelled, changed, turned);
+        loop {
+            let ready = tokio::select! {
+                biased;
+                _ = &mut cancelled => return Step::End(End::Cancelled),
+                r = &mut changed => return if r.is_err() { Step::End(End::Cancelled) } else { Step::Again },
+                _ = &mut turned => return Step::Again,
+                r = ends.src.readable() => r,
+            };
+            if let Err(e) = ready {
+                return Step::End(reset_for(e));
+            }
+            match self.transfer(ends, faults).await {
+                Step::Again if self.retry_at.is_none() && !faults.has_changed().unwrap_or(true) => {}
+                step => return step,
+            }
         }
     }
 

@@ -54,8 +54,9 @@ struct ProxyProcess {
 }
 
 impl ProxyProcess {
-    /// Started through `prefix` (e.g. `prlimit --nofile=128:128`), if any.
-    fn start(prefix: &[&str], upstream: SocketAddr) -> ProxyProcess {
+    /// Started through `prefix` (e.g. `prlimit --nofile=128:128`), if any,
+    /// with `extra` arguments.
+    fn start(prefix: &[&str], extra: &[&str], upstream: SocketAddr) -> ProxyProcess {
         let bin = env!("CARGO_BIN_EXE_fault-proxy");
         let (program, args): (&str, Vec<&str>) = match prefix.split_first() {
             Some((p, rest)) => (p, rest.iter().copied().chain([bin]).collect()),
@@ -64,6 +65,7 @@ impl ProxyProcess {
         let mut child = Command::new(program)
             .args(args)
             .args(["--api", "127.0.0.1:0"])
+            .args(extra)
             .env("RUST_LOG", "fault_proxy=info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -93,8 +95,20 @@ impl ProxyProcess {
         ProxyProcess { child, api, listen, stderr: rx }
     }
 
+    /// Open descriptors, once the count holds still for 50 ms (the API
+    /// connection of a listing just answered may still be closing).
     fn fds(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).expect("fd dir").count()
+        let count = || std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).expect("fd dir").count();
+        let deadline = Instant::now() + WAIT;
+        let mut last = count();
+        loop {
+            std::thread::sleep(Duration::from_millis(50));
+            let now = count();
+            if now == last || Instant::now() > deadline {
+                return now;
+            }
+            last = now;
+        }
     }
 
     fn live(&self) -> usize {
@@ -112,6 +126,17 @@ impl ProxyProcess {
 
     fn log(&self) -> Vec<String> {
         self.stderr.try_iter().collect()
+    }
+
+    /// Waits (at most WAIT) for a log line containing `what`.
+    fn wait_log(&self, what: &str) -> bool {
+        let deadline = Instant::now() + WAIT;
+        while let Ok(line) = self.stderr.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            if line.contains(what) {
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -142,11 +167,18 @@ fn ping(s: &mut TcpStream, msg: &[u8]) {
 
 /// 6 descriptors per connection (two sockets and two splice pipes of two
 /// ends each) held 3,334 connections under a 20,000 limit: pipes are now
-/// pooled and held only while bytes move.
+/// pooled and held only while bytes move. On one thread at most one pipe
+/// is out at a time, so the count is exact: two per connection. With more
+/// threads the pool may keep a few more idle pipes (at most
+/// `PipePool::KEEP`, the server's, whatever the connections).
 #[test]
 fn regression_a_proxied_connection_holds_two_descriptors() {
     let up = echo();
-    let proxy = ProxyProcess::start(&[], up);
+    two_each(ProxyProcess::start(&[], &["--threads", "1"], up), 0);
+    two_each(ProxyProcess::start(&[], &[], up), 2 * fault_proxy::io::PipePool::KEEP);
+}
+
+fn two_each(proxy: ProxyProcess, pool: usize) {
     // One connection first, so the pool has made its pipe: it is the
     // server's, not a connection's.
     drop(echoed(proxy.listen, b"warm").expect("warm-up"));
@@ -157,14 +189,14 @@ fn regression_a_proxied_connection_holds_two_descriptors() {
     proxy.wait_live(200);
     let after = proxy.fds();
     assert!(
-        after - before <= 2 * 200,
+        after - before <= 2 * 200 + pool,
         "{} descriptors for 200 connections (before {before}, after {after})",
         after - before
     );
     for (i, c) in conns.iter_mut().enumerate() {
         ping(c, format!("again {i}").as_bytes());
     }
-    assert!(proxy.fds() - before <= 2 * 200, "still two each after a second round");
+    assert!(proxy.fds() - before <= 2 * 200 + pool, "still two each after a second round");
     drop(conns);
     proxy.wait_live(0);
 }
@@ -176,7 +208,7 @@ fn regression_a_proxied_connection_holds_two_descriptors() {
 #[test]
 fn out_of_descriptors_new_clients_are_refused_and_established_ones_go_on() {
     let up = echo();
-    let proxy = ProxyProcess::start(&["prlimit", "--nofile=128:128"], up);
+    let proxy = ProxyProcess::start(&["prlimit", "--nofile=128:128"], &[], up);
     let mut held = Vec::new();
     let mut refused = 0;
     for i in 0..50 {
@@ -197,12 +229,13 @@ fn out_of_descriptors_new_clients_are_refused_and_established_ones_go_on() {
         .unwrap_or_else(|| panic!("no refused counter in {metrics}"));
     let counted: u64 = line.rsplit(' ').next().and_then(|n| n.parse().ok()).expect("count");
     assert_eq!(counted, refused, "{line}");
-    let warned = proxy.log().iter().filter(|l| l.contains("out of descriptors")).count();
-    assert_eq!(warned, 1, "one warning for the episode");
+    assert!(proxy.wait_log("out of descriptors"), "the episode is logged");
+    let again = proxy.log().iter().filter(|l| l.contains("out of descriptors")).count();
+    assert_eq!(again, 0, "once: {refused} refusals, one warning");
     let keep = held.len() - 5;
     held.truncate(keep);
     proxy.wait_live(keep);
     let mut fresh = echoed(proxy.listen, b"back").expect("accepted again once descriptors are free");
     ping(&mut fresh, b"fine");
-    assert!(proxy.log().iter().any(|l| l.contains("descriptors free again")), "the recovery is logged");
+    assert!(proxy.wait_log("descriptors free again"), "the recovery is logged");
 }
