@@ -170,10 +170,16 @@ impl Host {
     }
 
     /// The `ip` lines that configure it (its side of the veth is `eth0`).
+    ///
+    /// `gso_max_segs 1`: the host sends one MTU-sized segment per packet, as
+    /// onto a wire, so a rule (a loss, a rate) sees the packets a firewall on
+    /// a real link sees; a veth would otherwise carry up to 64 KB of TCP
+    /// segments as one packet, and 20% loss would hit a handful of them.
     pub(crate) fn setup_lines(&self) -> Vec<String> {
         vec![
             "link set lo up".into(),
             format!("addr add {}/{CIDR_PREFIX} dev eth0", self.address),
+            "link set eth0 gso_max_segs 1".into(),
             "link set eth0 up".into(),
         ]
     }
