@@ -49,6 +49,7 @@ pub const LIBRARY: &[(&str, &str)] = &[
     ("library/389-duplicate-replica-id.toml", include_str!("../library/389-duplicate-replica-id.toml")),
     ("library/389-firewall-drop.toml", include_str!("../library/389-firewall-drop.toml")),
     ("library/389-firewall-reject-lifted.toml", include_str!("../library/389-firewall-reject-lifted.toml")),
+    ("library/389-firewall-drop-lifted.toml", include_str!("../library/389-firewall-drop-lifted.toml")),
     ("library/389-firewall-reject.toml", include_str!("../library/389-firewall-reject.toml")),
     ("library/389-generation-id-mismatch.toml", include_str!("../library/389-generation-id-mismatch.toml")),
     ("library/389-generation-reinit.toml", include_str!("../library/389-generation-reinit.toml")),
