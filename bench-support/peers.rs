@@ -50,17 +50,17 @@ impl PeerBin {
     }
 }
 
-/// fault-proxy (at `own`, with its default threads, and with
-/// `--threads 1` unless `--no-single`), then every peer given by flag or
+/// fault-proxy (at `own`, with its default of one thread, and with
+/// `--threads 2` unless `--no-two`), then every peer given by flag or
 /// environment.
 pub fn binaries(own: &str) -> Vec<PeerBin> {
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let mut out = vec![PeerBin::new(Kind::FaultProxy, own.into())];
-    if !args.iter().any(|a| a == "--no-single") {
+    if !args.iter().any(|a| a == "--no-two") {
         out.push(PeerBin {
-            args: vec!["--threads".into(), "1".into()],
-            label: "fault-proxy, 1 thread".into(),
+            args: vec!["--threads".into(), "2".into()],
+            label: "fault-proxy, 2 threads".into(),
             ..PeerBin::new(Kind::FaultProxy, own.into())
         });
     }

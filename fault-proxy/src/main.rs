@@ -31,8 +31,9 @@ struct Args {
     /// How long an upstream dial may take, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     dial_timeout_ms: u64,
-    /// Threads that move bytes and serve the API (default: the cores, at
-    /// most 4; 1 runs everything on one thread).
+    /// Threads that move bytes and serve the API (default 1: measured on 2
+    /// cores, one thread opened connections faster, moved bulk as fast and
+    /// spent half the CPU per round trip of two).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     threads: Option<u16>,
 }
@@ -56,8 +57,7 @@ fn main() -> ExitCode {
         ),
         Err(e) => tracing::warn!("cannot raise the descriptor limit: {e}"),
     }
-    let threads =
-        args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)), usize::from);
+    let threads = args.threads.map_or(1, usize::from);
     let built = if threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()
     } else {

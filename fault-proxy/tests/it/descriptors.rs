@@ -174,8 +174,8 @@ fn ping(s: &mut TcpStream, msg: &[u8]) {
 #[test]
 fn regression_a_proxied_connection_holds_two_descriptors() {
     let up = echo();
-    two_each(ProxyProcess::start(&[], &["--threads", "1"], up), 0);
-    two_each(ProxyProcess::start(&[], &[], up), 2 * fault_proxy::io::PipePool::KEEP);
+    two_each(ProxyProcess::start(&[], &[], up), 0);
+    two_each(ProxyProcess::start(&[], &["--threads", "2"], up), 2 * fault_proxy::io::PipePool::KEEP);
 }
 
 fn two_each(proxy: ProxyProcess, pool: usize) {
