@@ -171,7 +171,12 @@ impl Plan {
             }
         }
         let deadline = ctx.duration_or(sc.deadline.as_deref(), &path!["deadline"], DEFAULT_DEADLINE)?;
-        let r389 = if r389::is_389(sc) { Some(r389::plan(sc, &ctx)?) } else { None };
+        let r389 = if r389::is_389(sc) {
+            Some(r389::plan(sc, &ctx)?)
+        } else {
+            r389::refuse_389_keys(sc, &ctx)?;
+            None
+        };
         // A 389 topology: the DS planner reads it without its 389 keys (its
         // plan stays unused); the steps' links are the agreements'.
         let ds_view;

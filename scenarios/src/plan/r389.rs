@@ -110,6 +110,18 @@ pub fn is_389(sc: &Scenario) -> bool {
     sc.topology.flavor == Some(crate::format::Flavor::R389)
 }
 
+/// A topology of another flavor with 389 keys (`replica`, `[[topology.agreements]]`).
+pub(super) fn refuse_389_keys(sc: &Scenario, ctx: &Ctx<'_>) -> Result<(), Error> {
+    let hint = "takes a 389 topology ([topology] flavor = \"389\")";
+    if let Some(i) = sc.topology.servers.iter().position(|s| s.replica.is_some()) {
+        return Err(ctx.key_err(&path!["topology", "servers", i, "replica"], Problem::Shape(format!("replica {hint}"))));
+    }
+    if !sc.topology.agreements.is_empty() {
+        return Err(shape(ctx, &path!["topology", "agreements", 0], format!("an agreement {hint}")));
+    }
+    Ok(())
+}
+
 /// The scenario as the DS planner may read it (its DS-only checks then
 /// see no 389 key): versions and replica settings left out.
 pub fn ds_view(sc: &Scenario) -> Scenario {
@@ -494,7 +506,7 @@ pub(super) fn until(
             let name = u
                 .server
                 .as_deref()
-                .ok_or_else(|| ctx.err(&path!["steps", i, "until"], Problem::LoggedWithoutServer))?;
+                .ok_or_else(|| shape(ctx, &path!["steps", i, "until"], "until.line needs until.server".into()))?;
             let count = usize::try_from(u.count.unwrap_or(1)).unwrap_or(usize::MAX);
             Ok(Some(Until389::Line { server: ctx.server(name, &at("server"))?, text: text.clone(), count }))
         }

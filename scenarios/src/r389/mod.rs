@@ -6,3 +6,6 @@
 
 pub mod format;
 pub mod mesh;
+
+#[cfg(test)]
+mod tests;
