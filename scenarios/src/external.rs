@@ -1,8 +1,8 @@
 //! Before a run with external link proxies starts anything: the loopback
 //! policy for `--proxy-api` and every file's `[topology.proxy] api`, which
 //! server answers at each address, and whether it can do every fault of
-//! every scenario that will use it (the exchange and 389 flavors, whose
-//! runners keep their links on an in-process proxy, cannot use one at all). Any of these is bad input (exit 2),
+//! every scenario that will use it (the exchange flavor, whose runner keeps
+//! its links on an in-process proxy, cannot use one at all). Any of these is bad input (exit 2),
 //! with every refused step named by its place; nothing has run yet.
 //! (`--proxy-api` with `--network netns` is refused with the network's
 //! choice, before this.)
@@ -32,13 +32,8 @@ pub async fn preflight(settings: &Settings, plans: &[Plan]) -> Result<BTreeMap<A
     let mut refused = Vec::new();
     for p in plans {
         let Some(url) = effective(settings, p) else { continue };
-        let own_proxy = if p.exchange.is_some() {
-            Some("exchange")
-        } else if p.r389.is_some() {
-            Some("389")
-        } else {
-            None
-        };
+        // The 389 runner puts its agreements' links on the API as the DS one does.
+        let own_proxy = p.exchange.is_some().then_some("exchange");
         if let Some(flavor) = own_proxy {
             refused.push(format!(
                 "{}: {:?}: the {flavor} flavor's links run on the in-process proxy only (--filter ds runs the DS \

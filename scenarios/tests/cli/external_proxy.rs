@@ -242,12 +242,17 @@ fn the_scenario_key_names_the_api_and_the_command_line_wins() {
     assert!(out.stderr.contains("key.toml:") && out.stderr.contains("only http://"), "{}", out.stderr);
 }
 
-/// The exchange and 389 flavors' runners keep their links in-process:
-/// refused by name rather than run on the wrong proxy.
+/// The exchange flavor's runner keeps its links in-process: refused by
+/// name rather than run on the wrong proxy. The 389 runner makes its
+/// agreements' links on the API, faults and all.
 #[test]
 fn flavors_with_their_own_proxy_are_refused_naming_them() {
     let fp = FaultProxy::start();
-    for flavor in ["exchange", "389"] {
+    let out =
+        replharness(&["run", "--filter", "389-firewall-reject", "--filter", "389-stalled", "--proxy-api", &fp.url]);
+    assert_eq!(out.code(), Some(0), "{}", out.text());
+    assert!(out.stdout.contains("3 passed, 0 failed"), "{}", out.stdout);
+    for flavor in ["exchange"] {
         let out = replharness(&["run", "--filter", flavor, "--proxy-api", &fp.url]);
         assert_eq!(out.code(), Some(2), "{}", out.text());
         let says = format!("the {flavor} flavor's links run on the in-process proxy only");
