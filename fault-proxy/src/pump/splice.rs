@@ -103,8 +103,32 @@ impl<'a> ZeroCopy<'a> {
     /// Moves what the source has, through a pipe from the pool, in up to
     /// [`SPLICE_BURST`] steps; gives the pipe back once it is empty.
     async fn transfer(&mut self, ends: Ends<'_>, faults: &watch::Receiver<Arc<FaultSet>>) -> Step {
-        if let Some(step) = copy_small(ends) {
-            return step;
+        // Small messages are cheaper copied than spliced (a pipe's page
+        // bookkeeping costs more than copying a few hundred bytes): the first
+        // read of a transfer goes through a small buffer, and only a read
+        // that fills it goes on through a pipe.
+        let mut small = [0u8; SMALL];
+        match ends.src.try_read(&mut small) {
+            Ok(0) => return Step::Eof,
+            Ok(n) => {
+                ends.ctx.received(ends.dir, n);
+                let sent = match ends.dst.try_write(&small[..n]) {
+                    Ok(w) => w,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+                    Err(e) => return Step::End(reset_for(e)),
+                };
+                ends.ctx.sent(ends.dir, sent);
+                if sent < n {
+                    // The destination is full: the copying path writes the
+                    // rest when it can, before anything read later.
+                    return Step::Spill(small[sent..n].to_vec());
+                }
+                if n < SMALL {
+                    return Step::Again;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Step::Again,
+            Err(e) => return Step::End(reset_for(e)),
         }
         let mut pipe = match self.pool.take() {
             Ok(p) => p,
@@ -141,34 +165,5 @@ impl<'a> ZeroCopy<'a> {
         }
         self.pool.give(pipe);
         step
-    }
-}
-
-/// A transfer's first read, through a small buffer: small messages are
-/// cheaper copied than spliced (a pipe's page bookkeeping costs more than
-/// copying a few hundred bytes). `None`: the read filled the buffer, the
-/// rest goes through a pipe. Not async, so the buffer lives on the stack
-/// for the call, not in every connection's future.
-fn copy_small(ends: Ends<'_>) -> Option<Step> {
-    let mut small = [0u8; SMALL];
-    match ends.src.try_read(&mut small) {
-        Ok(0) => Some(Step::Eof),
-        Ok(n) => {
-            ends.ctx.received(ends.dir, n);
-            let sent = match ends.dst.try_write(&small[..n]) {
-                Ok(w) => w,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
-                Err(e) => return Some(Step::End(reset_for(e))),
-            };
-            ends.ctx.sent(ends.dir, sent);
-            if sent < n {
-                // The destination is full: the copying path writes the rest
-                // when it can, before anything read later.
-                return Some(Step::Spill(small[sent..n].to_vec()));
-            }
-            (n < SMALL).then_some(Step::Again)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Some(Step::Again),
-        Err(e) => Some(Step::End(reset_for(e))),
     }
 }
