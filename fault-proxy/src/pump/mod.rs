@@ -170,10 +170,6 @@ impl<'a> Pump<'a> {
                     None
                 }
                 Step::End(end) => Some(end),
-                Step::Spill(bytes) => {
-                    self.hold_now(&bytes, set.budget());
-                    None
-                }
             };
         }
         let event = self.next_event(&set, &act, now, timeout_at).await;
@@ -196,24 +192,6 @@ impl<'a> Pump<'a> {
             return Err(End::Close);
         }
         Ok(timeout_at)
-    }
-
-    /// Keeps bytes the zero-copy path could not write, due now.
-    fn hold_now(&mut self, mut bytes: &[u8], budget: usize) {
-        let now = Instant::now();
-        // A spill is at most a small read and nothing else is held: it fits.
-        let budget = budget.max(bytes.len());
-        while !bytes.is_empty() {
-            let room = self.held.spare(budget);
-            if room.is_empty() {
-                break;
-            }
-            let n = room.len().min(bytes.len());
-            room[..n].copy_from_slice(&bytes[..n]);
-            self.held.push(n, now);
-            bytes = &bytes[n..];
-        }
-        self.ends.ctx.held(self.ends.dir, self.held.len());
     }
 
     /// Nothing held, in blocks or pipes.

@@ -17,9 +17,6 @@ use super::{reset_for, End};
 use crate::fault_set::{until_change, FaultSet};
 use crate::io::PipePool;
 
-/// A transfer's first read goes through a buffer this big; a read that
-/// fills it goes on through a pipe.
-const SMALL: usize = 4096;
 /// Zero-copy steps taken in a row before looking at the select again.
 const SPLICE_BURST: usize = 8;
 /// After no pipe could be made (out of descriptors), the copying path
@@ -44,9 +41,6 @@ pub(crate) enum Step {
     Eof,
     /// The direction ends.
     End(End),
-    /// Bytes read that the destination did not take: they wait in the
-    /// copying path's buffer, ahead of anything read later.
-    Spill(Vec<u8>),
 }
 
 impl<'a> ZeroCopy<'a> {
@@ -103,33 +97,6 @@ impl<'a> ZeroCopy<'a> {
     /// Moves what the source has, through a pipe from the pool, in up to
     /// [`SPLICE_BURST`] steps; gives the pipe back once it is empty.
     async fn transfer(&mut self, ends: Ends<'_>, faults: &watch::Receiver<Arc<FaultSet>>) -> Step {
-        // Small messages are cheaper copied than spliced (a pipe's page
-        // bookkeeping costs more than copying a few hundred bytes): the first
-        // read of a transfer goes through a small buffer, and only a read
-        // that fills it goes on through a pipe.
-        let mut small = [0u8; SMALL];
-        match ends.src.try_read(&mut small) {
-            Ok(0) => return Step::Eof,
-            Ok(n) => {
-                ends.ctx.received(ends.dir, n);
-                let sent = match ends.dst.try_write(&small[..n]) {
-                    Ok(w) => w,
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
-                    Err(e) => return Step::End(reset_for(e)),
-                };
-                ends.ctx.sent(ends.dir, sent);
-                if sent < n {
-                    // The destination is full: the copying path writes the
-                    // rest when it can, before anything read later.
-                    return Step::Spill(small[sent..n].to_vec());
-                }
-                if n < SMALL {
-                    return Step::Again;
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Step::Again,
-            Err(e) => return Step::End(reset_for(e)),
-        }
         let mut pipe = match self.pool.take() {
             Ok(p) => p,
             Err(e) => {
