@@ -73,3 +73,35 @@ async fn the_budget_defaults_to_1_mib_and_follows_a_patch() {
     assert_eq!(e.to_string(), "buffer_bytes: 2147483648 is out of range: at most 1073741824 (1 GiB)");
     server.shutdown().await;
 }
+
+/// An upstream that reads nothing for a while, then everything, gets every
+/// byte in order through the no-fault path, small writes and all (the
+/// pipes wait for the destination, nothing is dropped or reordered).
+#[tokio::test]
+async fn small_writes_into_a_full_destination_arrive_exact() {
+    use tokio::net::TcpListener;
+    const TOTAL: usize = 4 << 20;
+    let up = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let up_addr = up.local_addr().expect("addr");
+    let sink = tokio::spawn(async move {
+        let (mut s, _) = up.accept().await.expect("accept");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut got = vec![0u8; TOTAL];
+        s.read_exact(&mut got).await.map(|_| got)
+    });
+    let server = ProxyServer::new(Options::default());
+    let proxy = server.create(ProxySpec::new("p", "127.0.0.1:0", &up_addr.to_string())).await.expect("proxy");
+    let mut c = connect(addr(&proxy)).await;
+    let data: Vec<u8> = (0..TOTAL).map(|i| (i % 253) as u8).collect();
+    let sent = data.clone();
+    let writer = tokio::spawn(async move {
+        for piece in sent.chunks(700) {
+            c.write_all(piece).await?;
+        }
+        Ok::<_, std::io::Error>(c)
+    });
+    let got = tokio::time::timeout(WAIT, sink).await.expect("in time").expect("task").expect("read");
+    assert!(got == data, "every byte, in order");
+    let _c = writer.await.expect("task").expect("write");
+    server.shutdown().await;
+}
