@@ -56,7 +56,15 @@ pub struct LabArgs {
     /// Seed for every random choice (printed at start).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// The lab runs on the proxy network (its page lists and heals faults on the link proxies):
+    /// `--network netns` is refused, saying so.
+    #[command(flatten)]
+    pub net: crate::network::NetworkArg,
 }
+
+/// The page lists and heals faults on the link proxies: no kernel network.
+const PROXY_ONLY: &str = "the lab runs on the proxy network only: its page lists and heals faults on the \
+     link proxies (replharness run and mesh take --network netns)";
 
 /// Every error of a scenario file or a generated plan is bad input (exit 2).
 fn bad(e: Error) -> BadInput {
@@ -79,6 +87,9 @@ impl LabSettings {
     /// Checks the arguments and reads the scenario file, if any. Every
     /// error is bad input (exit 2).
     pub fn from_args(a: LabArgs) -> Result<LabSettings, BadInput> {
+        if a.net.network == Some(crate::network::Network::Netns) {
+            return Err(BadInput(format!("--network netns: {PROXY_ONLY}")));
+        }
         if !a.listen.ip().is_loopback() && !a.allow_remote {
             return Err(BadInput(format!(
                 "--listen {}: not a loopback address; pass --allow-remote to serve the lab beyond this machine",
@@ -104,11 +115,7 @@ impl LabSettings {
                     std::fs::read_to_string(path).map_err(|source| bad(Error::Read { path: path.clone(), source }))?;
                 let plan = super::topology::scenario(&path.display().to_string(), &text, a.time_scale).map_err(bad)?;
                 if plan.network == crate::network::Network::Netns {
-                    // The page's fault buttons and fault list work on the link proxies.
-                    return Err(BadInput(format!(
-                        "{}: network = \"netns\": the lab runs on the proxy network only (run it with replharness run)",
-                        path.display()
-                    )));
+                    return Err(BadInput(format!("{}: network = \"netns\": {PROXY_ONLY}", path.display())));
                 }
                 let source = plan.name.clone();
                 (plan, source)

@@ -200,6 +200,14 @@ fn what_the_kernel_network_cannot_do_is_bad_input_naming_it() {
     assert!(r.text().contains("--network proxy"), "{}", r.text());
     let r = replharness(&["run", "--network", "wifi"]);
     assert_eq!(r.code(), Some(2), "{}", r.text());
+    // The lab lists and heals faults on its proxies: it says so instead of running without them.
+    let r = replharness(&["lab", "--network", "netns"]);
+    assert_eq!(r.code(), Some(2), "{}", r.text());
+    assert!(r.text().contains("the lab runs on the proxy network only"), "{}", r.text());
+    let kernel_only = crate_file("library-netns/packet-loss.toml").display().to_string();
+    let r = replharness(&["lab", &kernel_only]);
+    assert_eq!(r.code(), Some(2), "{}", r.text());
+    assert!(r.text().contains("packet-loss.toml: network = \"netns\""), "{}", r.text());
 }
 
 #[test]
