@@ -193,8 +193,8 @@ impl Lab389 {
             .await
     }
 
-    /// Waits until every enabled agreement's last session succeeded and its
-    /// consumer holds the supplier's newest change.
+    /// Waits until every enabled agreement's last session succeeded and was
+    /// released, and its consumer holds the supplier's newest change.
     pub async fn wait_in_sync(&self, timeout: Duration) -> Result<(), Vec<AgreementView>> {
         self.wait_agreements(timeout, |rows| self.in_sync(rows)).await
     }
@@ -206,7 +206,7 @@ impl Lab389 {
                 (Some(max), Some(rid)) => c.ruv_max(rid).is_some_and(|m| m >= max),
                 _ => true,
             };
-            caught_up && a.status.contains("Incremental update succeeded")
+            caught_up && !a.holding && a.status.contains("Incremental update succeeded")
         })
     }
 

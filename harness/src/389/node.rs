@@ -110,6 +110,9 @@ pub(crate) struct AgmtData {
     pub init_requested: bool,
     /// The protocol task runs.
     pub running: bool,
+    /// The supplier holds the consumer's replica: from a successful acquire
+    /// to the end of `release_replica`.
+    pub holding: bool,
 }
 
 /// `agmt="cn=NAME" (HOST:PORT)` with the host cut at its first dot (`repl5_agmt.c:474`).

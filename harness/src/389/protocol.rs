@@ -511,6 +511,7 @@ impl Protocol {
             self.report(&status::PROTOCOL_STOPPED, 0);
             return State::Done;
         }
+        self.with_agmt(|a| a.holding = true);
         self.report(&status::STARTED, 0);
         let result = send::session(self, ruv).await;
         let next = match result {
@@ -524,6 +525,8 @@ impl Protocol {
             SendResult::Timeout => State::BackoffStart,
         };
         send::release(self).await;
+        self.with_agmt(|a| a.holding = false);
+        self.node.core.notify();
         if matches!(result, SendResult::Timeout) {
             self.conn.disconnect().await;
         }

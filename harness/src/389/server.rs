@@ -48,6 +48,9 @@ pub struct AgreementView {
     /// `nsds5replicaLastUpdateStatus` as a search shows it.
     pub status: String,
     pub in_progress: bool,
+    /// Between a successful acquire and the end of `release_replica`: the
+    /// session's status is set, its end-replication not yet answered.
+    pub holding: bool,
     pub enabled: bool,
     /// Updates replayed since startup.
     pub sent: u32,
@@ -188,6 +191,7 @@ impl Server389 {
                 stop: tokio_util::sync::CancellationToken::new(),
                 init_requested: false,
                 running: false,
+                holding: false,
                 cfg,
             })
             .collect();
@@ -536,6 +540,7 @@ impl Server389 {
                 consumer: a.cfg.consumer.clone(),
                 status: a.status.shown(&v),
                 in_progress: a.status.in_progress,
+                holding: a.holding,
                 enabled: a.cfg.is_enabled(),
                 sent: a.status.changes_sent.values().map(|(r, _)| r).sum(),
             })

@@ -193,8 +193,12 @@ proptest! {
         buf.extend_from_slice(&junk);
         let start_cap = buf.capacity();
         while let Ok(Some(_)) = codec.decode(&mut buf) {}
-        prop_assert!(buf.capacity() <= start_cap.max(wire::HEADER_LEN + MAX),
-            "capacity {} grew past one maximal frame", buf.capacity());
+        // The decoder asks for at most the rest of one maximal frame; the
+        // buffer's `Vec` may round that up to twice its current capacity
+        // (amortized growth), never to what a junk length announces.
+        let bound = start_cap.max(2 * (wire::HEADER_LEN + MAX));
+        prop_assert!(buf.capacity() <= bound,
+            "capacity {} grew past one maximal frame (bound {bound})", buf.capacity());
     }
 }
 
