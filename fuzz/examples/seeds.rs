@@ -18,6 +18,21 @@ fn put(target: &str, name: &str, bytes: &[u8]) {
     std::fs::write(dir.join(name), bytes).expect("seed");
 }
 
+/// One seed per message (after `seeds.0`, the byte that picks the cuts) and
+/// one of them all as a stream (after `seeds.1`).
+fn frames<M>(target: &str, seeds: (u8, u8), msgs: &[M], encode: impl Fn(&M, &mut BytesMut)) {
+    let mut stream = vec![seeds.1];
+    for (i, m) in msgs.iter().enumerate() {
+        let mut b = BytesMut::new();
+        encode(m, &mut b);
+        stream.extend_from_slice(&b);
+        let mut one = vec![seeds.0];
+        one.extend_from_slice(&b);
+        put(target, &format!("msg-{i}"), &one);
+    }
+    put(target, "stream", &stream);
+}
+
 fn copy_matching(target: &str, from: &str, file_name: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(from);
     let mut stack = vec![root];
@@ -64,18 +79,7 @@ fn main() {
             changes: "replace: description\ndescription: x\n".into(),
         }),
     ];
-    let mut all = BytesMut::new();
-    for (i, m) in ds.iter().enumerate() {
-        let mut b = BytesMut::new();
-        wds::encode_frame(m, &mut b, wds::DEFAULT_MAX_FRAME_LEN).expect("encode");
-        all.extend_from_slice(&b);
-        let mut seeded = vec![7u8];
-        seeded.extend_from_slice(&b);
-        put("frame_ds", &format!("msg-{i}"), &seeded);
-    }
-    let mut stream = vec![13u8];
-    stream.extend_from_slice(&all);
-    put("frame_ds", "stream", &stream);
+    frames("frame_ds", (7, 13), &ds, |m, b| wds::encode_frame(m, b, wds::DEFAULT_MAX_FRAME_LEN).expect("encode"));
 
     let l = [
         w389::Msg::Bind {
@@ -86,7 +90,12 @@ fn main() {
         },
         w389::Msg::BindResult { id: 1, rc: 49, matched: String::new(), diagnostic: "Invalid credentials".into() },
         w389::Msg::Extended { id: 2, oid: "2.16.840.1.113730.3.5.12".into(), value: b"\x30\x03\x04\x01x".to_vec() },
-        w389::Msg::ExtendedResult { id: 2, rc: 0, oid: "2.16.840.1.113730.3.5.4".into(), value: vec![0x30, 0x03, 0x0a, 0x01, 0x00] },
+        w389::Msg::ExtendedResult {
+            id: 2,
+            rc: 0,
+            oid: "2.16.840.1.113730.3.5.4".into(),
+            value: vec![0x30, 0x03, 0x0a, 0x01, 0x00],
+        },
         w389::Msg::Update {
             id: 3,
             kind: w389::UpdateKind::Modify,
@@ -98,18 +107,7 @@ fn main() {
         w389::Msg::UpdateResult { id: 3, rc: 0, diagnostic: String::new(), abort_session: true },
         w389::Msg::Unbind { id: 4 },
     ];
-    let mut all = BytesMut::new();
-    for (i, m) in l.iter().enumerate() {
-        let mut b = BytesMut::new();
-        w389::encode_frame(m, &mut b, w389::DEFAULT_MAX_FRAME_LEN).expect("encode");
-        all.extend_from_slice(&b);
-        let mut seeded = vec![5u8];
-        seeded.extend_from_slice(&b);
-        put("frame_389", &format!("msg-{i}"), &seeded);
-    }
-    let mut stream = vec![11u8];
-    stream.extend_from_slice(&all);
-    put("frame_389", "stream", &stream);
+    frames("frame_389", (5, 11), &l, |m, b| w389::encode_frame(m, b, w389::DEFAULT_MAX_FRAME_LEN).expect("encode"));
 
     let x = [
         wx::Message::Request(wx::Request {
@@ -127,18 +125,7 @@ fn main() {
             objects: (0..3).map(|i| wx::Object { usn: 4712 + i, dn: format!("cn=user{i},ou=London,o=Org") }).collect(),
         }),
     ];
-    let mut all = BytesMut::new();
-    for (i, m) in x.iter().enumerate() {
-        let mut b = BytesMut::new();
-        wx::encode_frame(m, &mut b, wx::DEFAULT_MAX_FRAME_LEN).expect("encode");
-        all.extend_from_slice(&b);
-        let mut seeded = vec![3u8];
-        seeded.extend_from_slice(&b);
-        put("frame_exchange", &format!("msg-{i}"), &seeded);
-    }
-    let mut stream = vec![9u8];
-    stream.extend_from_slice(&all);
-    put("frame_exchange", "stream", &stream);
+    frames("frame_exchange", (3, 9), &x, |m, b| wx::encode_frame(m, b, wx::DEFAULT_MAX_FRAME_LEN).expect("encode"));
 
     for (i, body) in [
         r#"{"name":"db","listen":"127.0.0.1:0","upstream":"127.0.0.1:8989","enabled":true}"#,

@@ -6,19 +6,20 @@
 
 use bytes::BytesMut;
 use harness::ds389::codec::LdapCodec;
-use harness::ds389::wire;
+use harness::ds389::wire as w389;
 use libfuzzer_sys::fuzz_target;
+use tokio_util::codec::Decoder;
 
 const MAX: usize = 4096;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = wire::decode_frame(data, MAX);
-    let _ = wire::decode_body(data);
-    for m in replharness_fuzz::decode_all(&mut LdapCodec::new(MAX), data, MAX) {
+    let _ = w389::decode_frame(data, MAX);
+    let _ = w389::decode_body(data);
+    replharness_fuzz::round_trips(&mut LdapCodec::new(MAX), data, MAX, |m| {
         let mut buf = BytesMut::new();
-        wire::encode_frame(&m, &mut buf, usize::MAX).expect("a decoded message encodes");
-        let (back, used) = wire::decode_frame(&buf, usize::MAX).expect("re-decodes").expect("whole");
-        assert_eq!(used, buf.len());
-        assert_eq!(back, m);
-    }
+        w389::encode_frame(m, &mut buf, usize::MAX).expect("a decoded message encodes");
+        let back = LdapCodec::new(usize::MAX).decode(&mut buf).expect("re-decodes").expect("whole");
+        assert!(buf.is_empty(), "{} bytes left", buf.len());
+        back
+    });
 });

@@ -5,20 +5,20 @@
 
 use bytes::BytesMut;
 use harness::exchange::codec::MessageCodec;
-use harness::exchange::wire;
+use harness::exchange::wire as wx;
 use libfuzzer_sys::fuzz_target;
 use tokio_util::codec::Decoder;
 
 const MAX: usize = 4096;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = wire::decode_payload(data);
-    for m in replharness_fuzz::decode_all(&mut MessageCodec::new(MAX), data, MAX) {
+    let _ = wx::decode_payload(data);
+    replharness_fuzz::round_trips(&mut MessageCodec::new(MAX), data, MAX, |m| {
+        let mut codec = MessageCodec::new(usize::MAX);
         let mut buf = BytesMut::new();
-        wire::encode_frame(&m, &mut buf, usize::MAX).expect("a decoded message encodes");
-        let len = buf.len();
-        let back = MessageCodec::new(usize::MAX).decode(&mut buf).expect("re-decodes").expect("whole");
-        assert!(buf.is_empty(), "{len} bytes, {} left", buf.len());
-        assert_eq!(back, m);
-    }
+        wx::encode_frame(m, &mut buf, usize::MAX).expect("a decoded message encodes");
+        let back = codec.decode(&mut buf).expect("re-decodes").expect("whole");
+        assert!(buf.is_empty(), "{} bytes left", buf.len());
+        back
+    });
 });

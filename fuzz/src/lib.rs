@@ -50,6 +50,17 @@ pub fn decode_all<D: Decoder>(codec: &mut D, data: &[u8], max: usize) -> Vec<D::
     out
 }
 
+/// Decodes `data` as [`decode_all`] does and checks that each message, sent
+/// through `again` (encode, then decode one whole frame), comes back as it was.
+pub fn round_trips<D: Decoder>(codec: &mut D, data: &[u8], max: usize, again: impl Fn(&D::Item) -> D::Item)
+where
+    D::Item: PartialEq + std::fmt::Debug,
+{
+    for m in decode_all(codec, data, max) {
+        assert_eq!(again(&m), m, "a decoded message re-encodes to itself");
+    }
+}
+
 /// A copy of the fixture case `fixture` (a folder under
 /// diagnosis/tests/fixtures) in a temporary folder of this process.
 pub fn case_copy(fixture: &str) -> &'static Path {
@@ -60,9 +71,8 @@ pub fn case_copy(fixture: &str) -> &'static Path {
         return p;
     }
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../diagnosis/tests/fixtures").join(fixture);
-    let dst = std::env::temp_dir()
-        .join(format!("replharness-fuzz-{}", std::process::id()))
-        .join(fixture.replace('/', "_"));
+    let dst =
+        std::env::temp_dir().join(format!("replharness-fuzz-{}", std::process::id())).join(fixture.replace('/', "_"));
     copy_dir(&src, &dst).unwrap_or_else(|e| panic!("copying the fixture {}: {e}", src.display()));
     let leaked: &'static Path = Box::leak(dst.into_boxed_path());
     roots.push((fixture.to_owned(), leaked));
