@@ -5,6 +5,13 @@
 //! and goes back as soon as it is empty again, so a connection waiting for
 //! bytes holds no pipe: two descriptors per connection, its sockets, plus
 //! one pipe per transfer in progress.
+//!
+//! A message that fits in [`SMALL`] bytes is copied instead: one `read`,
+//! one `write`. A read shorter than asked drained the socket, so its
+//! readiness is cleared there and then, as tokio's own reads do; a splice
+//! can't tell (it also stops when the pipe's slots run out), so splicing a
+//! small message costs a third call that finds nothing. Once a read fills
+//! the buffer the stream is bulk and splices until the socket is empty.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +26,9 @@ use crate::io::PipePool;
 
 /// Zero-copy steps taken in a row before looking at the select again.
 const SPLICE_BURST: usize = 8;
+/// Reads of up to this many bytes are copied (a stack buffer, never held
+/// across a wait: what a full destination does not take is kept on the heap).
+pub(crate) const SMALL: usize = 16 * 1024;
 /// After no pipe could be made (out of descriptors), the copying path
 /// carries the bytes this long before a pipe is tried again.
 const PIPE_RETRY: Duration = Duration::from_secs(1);
@@ -31,6 +41,22 @@ pub(crate) struct ZeroCopy<'a> {
     pool: &'a PipePool,
     /// No pipe could be made: not before then.
     retry_at: Option<Instant>,
+    /// The last copy filled its buffer: splice until the socket is empty.
+    bulk: bool,
+}
+
+/// What one copying read did.
+enum Copied {
+    /// This many bytes read and written, `rest` of them still to write.
+    Moved {
+        n: usize,
+        rest: Option<Vec<u8>>,
+        full: bool,
+    },
+    /// Nothing to read (readiness cleared).
+    Empty,
+    Eof,
+    Failed(std::io::Error),
 }
 
 /// What one zero-copy round did.
@@ -45,7 +71,7 @@ pub(crate) enum Step {
 
 impl<'a> ZeroCopy<'a> {
     pub fn new(pool: &'a PipePool) -> Self {
-        ZeroCopy { pool, retry_at: None }
+        ZeroCopy { pool, retry_at: None, bulk: false }
     }
 
     /// True when the zero-copy path can run (pipes could be had lately).
@@ -87,6 +113,28 @@ impl<'a> ZeroCopy<'a> {
             if let Err(e) = ready {
                 return Step::End(reset_for(e));
             }
+            if !self.bulk {
+                match copy_small(ends) {
+                    Copied::Empty => continue,
+                    Copied::Eof => return Step::Eof,
+                    Copied::Failed(e) => return Step::End(reset_for(e)),
+                    Copied::Moved { n, rest, full } => {
+                        if let Some(rest) = rest {
+                            if let Err(end) = write_rest(ends, &rest).await {
+                                return Step::End(end);
+                            }
+                        }
+                        ends.ctx.count(ends.dir, n, n);
+                        if !full {
+                            if faults.has_changed().unwrap_or(true) {
+                                return Step::Again;
+                            }
+                            continue;
+                        }
+                        self.bulk = true;
+                    }
+                }
+            }
             match self.transfer(ends, faults).await {
                 Step::Again if self.retry_at.is_none() && !faults.has_changed().unwrap_or(true) => {}
                 step => return step,
@@ -108,7 +156,10 @@ impl<'a> ZeroCopy<'a> {
         let mut step = Step::Again;
         for _ in 0..SPLICE_BURST {
             match pipe.fill(ends.src) {
-                Ok(None) => break,
+                Ok(None) => {
+                    self.bulk = false;
+                    break;
+                }
                 Ok(Some(0)) => {
                     step = Step::Eof;
                     break;
@@ -133,4 +184,62 @@ impl<'a> ZeroCopy<'a> {
         self.pool.give(pipe);
         step
     }
+}
+
+/// Reads what the source has (up to [`SMALL`]) and writes it on at once;
+/// what the destination does not take now comes back as `rest`.
+fn copy_small(ends: Ends<'_>) -> Copied {
+    use std::io::ErrorKind;
+    let mut buf = [0u8; SMALL];
+    let mut got = 0usize;
+    // A short read drained the socket: saying WouldBlock after it clears the
+    // readiness now (tokio clears only readiness it has not seen renewed, so
+    // bytes arriving meanwhile still wake the next wait).
+    let r = ends.src.try_io(tokio::io::Interest::READABLE, || {
+        let n = rustix::io::read(ends.src, &mut buf).map_err(std::io::Error::from)?;
+        got = n;
+        if n > 0 && n < SMALL {
+            Err(ErrorKind::WouldBlock.into())
+        } else {
+            Ok(n)
+        }
+    });
+    match r {
+        Ok(0) => return Copied::Eof,
+        Ok(_) => {}
+        Err(e) if e.kind() == ErrorKind::WouldBlock && got > 0 => {}
+        Err(e) if e.kind() == ErrorKind::WouldBlock => return Copied::Empty,
+        Err(e) => return Copied::Failed(e),
+    }
+    let data = &buf[..got];
+    let mut done = 0;
+    while done < got {
+        match ends.dst.try_write(&data[done..]) {
+            Ok(0) => return Copied::Failed(ErrorKind::WriteZero.into()),
+            Ok(w) => done += w,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) => return Copied::Failed(e),
+        }
+    }
+    let rest = (done < got).then(|| data[done..].to_vec());
+    Copied::Moved { n: got, rest, full: got == SMALL }
+}
+
+/// Writes `rest` once the destination takes it, unless the connection stops.
+async fn write_rest(ends: Ends<'_>, rest: &[u8]) -> Result<(), End> {
+    let mut done = 0;
+    while done < rest.len() {
+        let ready = tokio::select! {
+            _ = ends.stop.cancelled() => return Err(End::Cancelled),
+            r = ends.dst.writable() => r,
+        };
+        ready.map_err(reset_for)?;
+        match ends.dst.try_write(&rest[done..]) {
+            Ok(0) => return Err(reset_for(std::io::ErrorKind::WriteZero.into())),
+            Ok(w) => done += w,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(reset_for(e)),
+        }
+    }
+    Ok(())
 }
