@@ -23,11 +23,16 @@ pub struct LabArgs {
     /// The product family of the servers.
     #[arg(long, default_value = "ds", value_parser = ["ds", "389", "exchange"], conflicts_with = "scenario")]
     pub flavor: String,
-    /// Number of servers (Exchange: sites), named as `replharness mesh` names them: ds-1 … ds-N,
-    /// BH-LONDON, BH-PARIS …
+    /// Number of servers (389: suppliers; Exchange: sites), named as `replharness mesh` names them:
+    /// ds-1 … ds-N, slapd-s1 … slapd-sN, BH-LONDON, BH-PARIS …
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=32), conflicts_with = "scenario")]
     pub servers: u16,
-    /// DS: the product version of every server (2.6, 6.5, 7.0, 7.1 …; default 7.1).
+    /// 389: read-only consumers beside the --servers suppliers, named slapd-c1 … (default 1, as
+    /// for `replharness mesh --flavor 389`); every supplier has an agreement to every other server.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(0..=32), conflicts_with = "scenario")]
+    pub consumers: Option<u16>,
+    /// DS and 389: the product version of every server (DS 2.6, 6.5, 7.0, 7.1 …, default 7.1;
+    /// 389 1.3.6.1, 1.4.4.9, 2.3.1 …, default 2.3.1).
     #[arg(long, conflicts_with = "scenario")]
     pub version: Option<String>,
     /// DS: a replicated backend (repeat for more; default dc=example,dc=com); cn=schema, and
@@ -81,6 +86,10 @@ pub struct LabSettings {
     pub listen: SocketAddr,
     pub case_out: Option<PathBuf>,
     pub refresh: Duration,
+    /// 389: each running supplier writes a change this often (product
+    /// time), so that sessions run and faults show; `None`: only the
+    /// scenario's own writes.
+    pub writes_every: Option<Duration>,
 }
 
 impl LabSettings {
@@ -109,7 +118,7 @@ impl LabSettings {
                 )));
             }
         }
-        let (plan, source) = match &a.scenario {
+        let (plan, source, writes_every) = match &a.scenario {
             Some(path) => {
                 let text =
                     std::fs::read_to_string(path).map_err(|source| bad(Error::Read { path: path.clone(), source }))?;
@@ -118,10 +127,24 @@ impl LabSettings {
                     return Err(BadInput(format!("{}: network = \"netns\": {PROXY_ONLY}", path.display())));
                 }
                 let source = plan.name.clone();
-                (plan, source)
+                // A file's steps write what it means to write.
+                (plan, source, None)
             }
             None => {
                 let flavor = super::topology::Flavor::parse(&a.flavor)?;
+                if flavor != super::topology::Flavor::R389 && a.consumers.is_some() {
+                    return Err(BadInput(format!("--consumers is for --flavor 389, not {}", flavor.name())));
+                }
+                if flavor == super::topology::Flavor::R389 {
+                    if a.tls {
+                        return Err(BadInput(
+                            "--tls: the 389 flavor's agreements run LDAP in clear (docs/389.md)".into(),
+                        ));
+                    }
+                    if a.backends.len() > 1 {
+                        return Err(BadInput("--flavor 389 replicates one suffix: give --backend once".into()));
+                    }
+                }
                 if flavor == super::topology::Flavor::Exchange {
                     let ds_only =
                         [("--version", a.version.is_some()), ("--backend", !a.backends.is_empty()), ("--tls", a.tls)];
@@ -142,14 +165,20 @@ impl LabSettings {
                 let spec = super::topology::FlavorSpec {
                     flavor,
                     servers: usize::from(a.servers),
+                    consumers: usize::from(a.consumers.unwrap_or(1)),
                     version: a.version.unwrap_or_else(|| "7.1".to_owned()),
                     backends,
                     tls: a.tls,
                     time_scale: a.time_scale.unwrap_or(DEFAULT_TIME_SCALE),
                 };
                 let plan = super::topology::flavor(&spec).map_err(bad)?;
-                let what = if flavor == super::topology::Flavor::Exchange { "sites" } else { "servers" };
-                (plan, format!("{} {} {what}", spec.servers, flavor.name()))
+                let what = match flavor {
+                    super::topology::Flavor::Exchange => "sites".to_owned(),
+                    super::topology::Flavor::R389 => format!("suppliers, {} consumers", spec.consumers),
+                    super::topology::Flavor::Ds => "servers".to_owned(),
+                };
+                let writes = (flavor == super::topology::Flavor::R389).then_some(super::topology::R389_WRITE_EVERY);
+                (plan, format!("{} {} {what}", spec.servers, flavor.name()), writes)
             }
         };
         Ok(LabSettings {
@@ -159,6 +188,7 @@ impl LabSettings {
             listen: a.listen,
             case_out: a.case_out,
             refresh: a.refresh,
+            writes_every,
         })
     }
 }

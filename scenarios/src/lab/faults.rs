@@ -3,7 +3,8 @@
 //! fault proxy's library (so the API refuses exactly what the proxy refuses).
 //!
 //! `A <-> B` means both directed links (the connections A opens to B and
-//! those B opens to A), `A -> B` only the connections A opens to B, as in
+//! those B opens to A; for a 389 supplier and its consumer, the one
+//! agreement's path), `A -> B` only the connections A opens to B, as in
 //! scenario files.
 
 use serde::Deserialize;
@@ -94,6 +95,11 @@ impl Lab {
             on.push(LinkRef { from: b, to: a, port });
         }
         let proxied = &self.proxied;
+        // A 389 supplier and its consumer have one agreement between them:
+        // `A <-> B` is every proxied path of the pair, one at least.
+        if both && on.len() == 2 && on.iter().any(|l| proxied.contains(l)) {
+            on.retain(|l| proxied.contains(l));
+        }
         if let Some(missing) = on.iter().find(|l| !proxied.contains(l)) {
             let known = proxied.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
             return Err(LabError::UnknownLink { link: missing.to_string(), known });

@@ -1,7 +1,8 @@
 //! The topology a lab runs, whatever its family, over the runner's own world
 //! for that family (so the lab brings up exactly what `run` brings up):
-//! DS / OpenDJ meshes ([`crate::runner::world`]) and Exchange 5.5
-//! organizations ([`crate::exchange::runner`]). What the lab needs of
+//! DS / OpenDJ meshes ([`crate::runner::world`]), 389 suppliers and
+//! consumers ([`crate::runner::r389`]) and Exchange 5.5 organizations
+//! ([`crate::exchange::runner`]). What the lab needs of
 //! each: its servers and their facts, start, stop and kill, each server's
 //! log store, its links as pairs, the proxy of each directed link, its case
 //! folder, its probes, and its scenario steps ([`Script`]).
@@ -15,21 +16,30 @@ use harness::hostmap::HostMap;
 use harness::logbook::LogStore;
 use harness::topology::Env;
 
-use super::view::DomainLink;
+use super::view::{Direction, DomainLink};
 use crate::error::Error;
 use crate::exchange::plan::ExPlanned;
 use crate::exchange::runner::World as ExWorld;
 use crate::format::Port;
-use crate::plan::{LinkRef, Plan, PlannedStep};
+use crate::plan::{LinkRef, Plan, Plan389, PlannedStep};
 use crate::probe::{self, ProbeLine};
 use crate::runner::case::CaseDir;
+use crate::runner::r389::World389;
 use crate::runner::world::World as DsWorld;
 
 /// The running topology of one family.
 pub(super) enum Net {
     // Boxed: the worlds differ much in size.
     Ds(Box<DsWorld>),
+    R389(Box<R389>),
     Exchange(Box<ExWorld>),
+}
+
+/// A 389 topology: the runner's world and the plan it was made of (its
+/// agreements' paths, for the probes).
+pub(super) struct R389 {
+    pub world: World389,
+    pub plan: Plan389,
 }
 
 /// What the page shows of a server.
@@ -53,13 +63,14 @@ pub(super) struct PairLink {
     pub b: String,
     /// DS: one per shared domain.
     pub domains: Vec<DomainLink>,
-    /// Exchange: each direction's link (`A -> B`), up or not.
-    pub directions: Vec<(String, bool)>,
+    /// Exchange: each direction's link (`A -> B`), up or not; 389: each
+    /// agreement between the two (supplier -> consumer).
+    pub directions: Vec<Direction>,
 }
 
 impl PairLink {
     pub fn up(&self) -> bool {
-        let parts: Vec<bool> = self.domains.iter().map(|d| d.up).chain(self.directions.iter().map(|d| d.1)).collect();
+        let parts: Vec<bool> = self.domains.iter().map(|d| d.up).chain(self.directions.iter().map(|d| d.up)).collect();
         !parts.is_empty() && parts.iter().all(|u| *u)
     }
 }
@@ -67,13 +78,15 @@ impl PairLink {
 /// A scenario's steps after those at 0, in its family's own types.
 pub(super) enum Script {
     Ds(Vec<PlannedStep>),
+    /// A 389 file's steps: the plan's steps, played by the 389 runner.
+    R389(Vec<PlannedStep>),
     Exchange(Vec<ExPlanned>),
 }
 
 impl Script {
     pub fn is_empty(&self) -> bool {
         match self {
-            Script::Ds(s) => s.is_empty(),
+            Script::Ds(s) | Script::R389(s) => s.is_empty(),
             Script::Exchange(s) => s.is_empty(),
         }
     }
@@ -81,7 +94,7 @@ impl Script {
     /// Each step's index and virtual time, in order.
     pub fn times(&self) -> Vec<(usize, Duration)> {
         match self {
-            Script::Ds(s) => s.iter().map(|x| x.at).enumerate().collect(),
+            Script::Ds(s) | Script::R389(s) => s.iter().map(|x| x.at).enumerate().collect(),
             Script::Exchange(s) => s.iter().map(|x| x.at).enumerate().collect(),
         }
     }
@@ -92,23 +105,44 @@ impl Net {
     pub fn ds_world(&self) -> Option<&DsWorld> {
         match self {
             Net::Ds(w) => Some(w.as_ref()),
-            Net::Exchange(_) => None,
+            Net::R389(_) | Net::Exchange(_) => None,
+        }
+    }
+
+    pub fn r389_world(&self) -> Option<&World389> {
+        match self {
+            Net::R389(n) => Some(&n.world),
+            Net::Ds(_) | Net::Exchange(_) => None,
         }
     }
 
     pub fn exchange_world(&self) -> Option<&ExWorld> {
         match self {
             Net::Exchange(w) => Some(w.as_ref()),
-            Net::Ds(_) => None,
+            Net::Ds(_) | Net::R389(_) => None,
         }
     }
 
     /// Binds every server and puts the proxies on the planned links.
     pub async fn up(plan: &Plan, seed: u64) -> Result<Net, Error> {
-        Ok(match &plan.exchange {
-            Some(ex) => Net::Exchange(Box::new(ExWorld::up(ex, seed).await?)),
-            None => Net::Ds(Box::new(DsWorld::up(plan, seed).await?)),
+        Ok(match (&plan.exchange, &plan.r389) {
+            (Some(ex), _) => Net::Exchange(Box::new(ExWorld::up(ex, seed).await?)),
+            // The page drives the in-process proxies: no external API (the lab's plan has none).
+            (None, Some(p)) => Net::R389(Box::new(R389 {
+                world: World389::up(plan, p, seed, &crate::proxy_api::Settings::default()).await?,
+                plan: p.clone(),
+            })),
+            (None, None) => Net::Ds(Box::new(DsWorld::up(plan, seed).await?)),
         })
+    }
+
+    /// Whether the topology should come up whole before a scenario's first
+    /// timed step (as `run` waits for it): not when it starts broken on purpose.
+    pub fn expects_up(plan: &Plan) -> bool {
+        match &plan.r389 {
+            Some(p) => p.expect_in_sync,
+            None => plan.expect_all_up,
+        }
     }
 
     /// The scenario's steps at 0 (played before anything starts) and the later ones.
@@ -120,7 +154,11 @@ impl Net {
             }
             None => {
                 let (early, later) = plan.steps.iter().cloned().partition(|s| s.at.is_zero());
-                (Script::Ds(early), Script::Ds(later))
+                if plan.r389.is_some() {
+                    (Script::R389(early), Script::R389(later))
+                } else {
+                    (Script::Ds(early), Script::Ds(later))
+                }
             }
         }
     }
@@ -128,6 +166,7 @@ impl Net {
     pub async fn start_all(&self) -> Result<(), Error> {
         match self {
             Net::Ds(w) => w.mesh.start_all().await?,
+            Net::R389(n) => n.world.lab.start_all().await?,
             Net::Exchange(w) => w.org.start_all().await?,
         }
         Ok(())
@@ -136,6 +175,7 @@ impl Net {
     pub fn flavor(&self) -> &'static str {
         match self {
             Net::Ds(_) => "ds",
+            Net::R389(_) => "389",
             Net::Exchange(_) => "exchange",
         }
     }
@@ -143,6 +183,7 @@ impl Net {
     pub fn env(&self) -> &Env {
         match self {
             Net::Ds(w) => w.mesh.topology().env(),
+            Net::R389(n) => n.world.lab.topology().env(),
             Net::Exchange(w) => w.org.env(),
         }
     }
@@ -155,6 +196,7 @@ impl Net {
     pub fn names(&self) -> Vec<String> {
         match self {
             Net::Ds(w) => w.mesh.servers().iter().map(|s| s.name()).collect(),
+            Net::R389(n) => n.world.lab.servers().iter().map(|s| s.name()).collect(),
             Net::Exchange(w) => w.org.servers().iter().map(|s| s.name()).collect(),
         }
     }
@@ -162,6 +204,7 @@ impl Net {
     pub fn has(&self, name: &str) -> bool {
         match self {
             Net::Ds(w) => w.mesh.server(name).is_ok(),
+            Net::R389(n) => n.world.lab.server(name).is_ok(),
             Net::Exchange(w) => w.org.server(name).is_ok(),
         }
     }
@@ -178,6 +221,20 @@ impl Net {
                     addresses: c.addresses.clone(),
                     replication_port: c.rs.then_some(c.replication_port),
                     admin_port: Some(c.admin_port),
+                    site: None,
+                }
+            }),
+            Net::R389(n) => n.world.lab.server(name).ok().map(|s| {
+                let c = s.config();
+                Facts {
+                    flavor: "389",
+                    version: c.version.to_string(),
+                    host: c.host.clone(),
+                    address: c.bind_ip(),
+                    addresses: c.addresses.clone(),
+                    // Agreements connect to the LDAP port.
+                    replication_port: Some(s.ldap_addr().port()),
+                    admin_port: None,
                     site: None,
                 }
             }),
@@ -201,6 +258,7 @@ impl Net {
     pub fn log(&self, name: &str) -> Option<&LogStore> {
         match self {
             Net::Ds(w) => w.mesh.server(name).ok().map(|s| &***s.log()),
+            Net::R389(n) => n.world.lab.server(name).ok().map(|s| &***s.log()),
             Net::Exchange(w) => w.org.server(name).ok().map(|b| &***b.log()),
         }
     }
@@ -208,6 +266,10 @@ impl Net {
     pub async fn is_running(&self, name: &str) -> bool {
         match self {
             Net::Ds(w) => match w.mesh.server(name) {
+                Ok(s) => s.is_running().await,
+                Err(_) => false,
+            },
+            Net::R389(n) => match n.world.lab.server(name) {
                 Ok(s) => s.is_running().await,
                 Err(_) => false,
             },
@@ -222,6 +284,11 @@ impl Net {
         match self {
             Net::Ds(w) => {
                 if let Ok(s) = w.mesh.server(name) {
+                    s.stop().await;
+                }
+            }
+            Net::R389(n) => {
+                if let Ok(s) = n.world.lab.server(name) {
                     s.stop().await;
                 }
             }
@@ -240,6 +307,11 @@ impl Net {
                     s.kill().await;
                 }
             }
+            Net::R389(n) => {
+                if let Ok(s) = n.world.lab.server(name) {
+                    s.kill().await;
+                }
+            }
             Net::Exchange(w) => {
                 if let Ok(b) = w.org.server(name) {
                     b.kill().await;
@@ -251,6 +323,7 @@ impl Net {
     pub async fn start(&self, name: &str) -> Result<(), harness::HarnessError> {
         match self {
             Net::Ds(w) => w.mesh.server(name)?.start().await,
+            Net::R389(n) => n.world.lab.server(name)?.start().await,
             Net::Exchange(w) => w.org.server(name)?.start().await,
         }
     }
@@ -278,7 +351,31 @@ impl Net {
                     } else {
                         (r.to.clone(), r.from.clone())
                     };
-                    let dir = (format!("{} -> {}", r.from, r.to), r.up);
+                    let dir = Direction { link: format!("{} -> {}", r.from, r.to), up: r.up, agreement: None };
+                    match out.iter_mut().find(|p| p.a == a && p.b == b) {
+                        Some(p) => p.directions.push(dir),
+                        None => out.push(PairLink { a, b, domains: Vec::new(), directions: vec![dir] }),
+                    }
+                }
+                out.sort_by_key(|p| (at(&p.a), at(&p.b)));
+            }
+            Net::R389(n) => {
+                let order = self.names();
+                let at = |x: &str| order.iter().position(|y| y == x);
+                for r in n.world.lab.agreements() {
+                    let (a, b) = if at(&r.supplier) <= at(&r.consumer) {
+                        (r.supplier.clone(), r.consumer.clone())
+                    } else {
+                        (r.consumer.clone(), r.supplier.clone())
+                    };
+                    // Up: enabled, and its last session succeeded (the status moves only
+                    // when a session is tried, so a fault shows once there is something to send).
+                    let up = r.enabled && r.status.contains("Incremental update succeeded");
+                    let dir = Direction {
+                        link: format!("{} -> {}", r.supplier, r.consumer),
+                        up,
+                        agreement: Some(r.name.clone()),
+                    };
                     match out.iter_mut().find(|p| p.a == a && p.b == b) {
                         Some(p) => p.directions.push(dir),
                         None => out.push(PairLink { a, b, domains: Vec::new(), directions: vec![dir] }),
@@ -293,6 +390,7 @@ impl Net {
     /// Every directed link with its own proxy listener.
     pub fn proxied(&self, plan: &Plan) -> Vec<LinkRef> {
         match (self, &plan.exchange) {
+            (Net::R389(n), _) => n.plan.links.clone(),
             (Net::Exchange(_), Some(ex)) => ex
                 .proxied
                 .iter()
@@ -306,6 +404,7 @@ impl Net {
     pub fn proxy(&self, l: &LinkRef) -> Result<&Proxy, Error> {
         match self {
             Net::Ds(w) => w.proxy(l),
+            Net::R389(n) => n.world.proxy(l),
             Net::Exchange(w) if l.port == Port::Replication => w.proxy(&(l.from.clone(), l.to.clone())),
             Net::Exchange(_) => {
                 Err(Error::Proxy { link: l.to_string(), source: fault_proxy::ProxyError::ProxyNotFound })
@@ -313,18 +412,21 @@ impl Net {
         }
     }
 
-    /// Probes along the servers' own paths (the DS family's; none for the others).
+    /// Probes along the servers' own paths (DS: DNS and TCP; 389: TCP along
+    /// each agreement's path; none for Exchange).
     pub async fn probes(&self, wait: Duration) -> Vec<ProbeLine> {
         match self {
             Net::Ds(w) => probe::run(&w.mesh, wait).await,
+            Net::R389(n) => crate::runner::r389::probes(&n.plan, &n.world, wait).await,
             Net::Exchange(_) => Vec::new(),
         }
     }
 
     /// The case folder, as the family's run writes it.
-    pub fn write_case(&self, case: &CaseDir, probes: &[ProbeLine]) -> Result<(), Error> {
+    pub async fn write_case(&self, case: &CaseDir, probes: &[ProbeLine]) -> Result<(), Error> {
         match self {
             Net::Ds(w) => case.write(&w.mesh, probes),
+            Net::R389(n) => crate::runner::r389::write_case(case, &n.world, probes).await,
             Net::Exchange(w) => Ok(harness::casefile::write_case(&w.org, case.path())?),
         }
     }
@@ -333,6 +435,7 @@ impl Net {
     pub async fn wait_all_up(&self, timeout: Duration) -> Result<(), Vec<String>> {
         match self {
             Net::Ds(w) => w.mesh.wait_all_up(timeout).await,
+            Net::R389(n) => crate::runner::r389::in_sync(&n.world, timeout).await,
             Net::Exchange(w) => w.org.wait_links_up(timeout).await,
         }
     }
@@ -341,6 +444,7 @@ impl Net {
     pub async fn shutdown(&self) {
         match self {
             Net::Ds(w) => w.shutdown().await,
+            Net::R389(n) => n.world.shutdown().await,
             Net::Exchange(w) => w.shutdown().await,
         }
     }

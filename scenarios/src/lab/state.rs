@@ -140,7 +140,7 @@ impl Lab {
             lab.net.shutdown().await;
             return Err(e);
         }
-        let wait_up = early.is_empty() && lab.settings.plan.expect_all_up && !later.is_empty();
+        let wait_up = early.is_empty() && Net::expects_up(&lab.settings.plan) && !later.is_empty();
         lab.spawn_tasks(later, wait_up);
         Ok(lab)
     }
@@ -266,11 +266,7 @@ impl Lab {
                     name: format!("{} <-> {}", p.a, p.b),
                     state: super::view::link_state(up, &on_link),
                     up,
-                    directions: p
-                        .directions
-                        .iter()
-                        .map(|(link, up)| super::view::Direction { link: link.clone(), up: *up })
-                        .collect(),
+                    directions: p.directions,
                     domains: p.domains,
                     faults: on_link,
                     a: p.a,

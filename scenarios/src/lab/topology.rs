@@ -5,8 +5,10 @@
 //! checked, so flap steps shrink by the lab's scale), or `--flavor F
 //! --servers N`, written as the scenario file a person would write for it
 //! and read the same way. Servers are named as `replharness mesh` names
-//! them: `ds-1` … `ds-N` (host `ds-N.example.com`, address 127.0.0.N), or
-//! one bridgehead per site for Exchange (`BH-LONDON`, `BH-PARIS` …).
+//! them: `ds-1` … `ds-N` (host `ds-N.example.com`, address 127.0.0.N),
+//! 389 suppliers `slapd-s1` … `slapd-sN` (host `sN.example.com`, replica
+//! id N, an agreement `sI-to-sJ` to every other supplier), or one
+//! bridgehead per site for Exchange (`BH-LONDON`, `BH-PARIS` …).
 
 use crate::error::{BadInput, Error};
 use crate::plan::Plan;
@@ -15,21 +17,17 @@ use crate::plan::Plan;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
     Ds,
+    R389,
     Exchange,
 }
 
 impl Flavor {
-    /// `--flavor`'s value. The 389 family has no runner in `scenarios` yet:
-    /// asking for it is bad input that says so.
+    /// `--flavor`'s value.
     pub fn parse(text: &str) -> Result<Flavor, BadInput> {
         match text {
             "ds" => Ok(Flavor::Ds),
+            "389" => Ok(Flavor::R389),
             "exchange" => Ok(Flavor::Exchange),
-            "389" => Err(BadInput(
-                "--flavor 389: the scenario runner has no 389 servers yet, so the lab cannot bring them up; \
-                 --flavor ds and --flavor exchange are available"
-                    .into(),
-            )),
             other => Err(BadInput(format!("--flavor {other:?}: expected ds, 389 or exchange"))),
         }
     }
@@ -38,6 +36,7 @@ impl Flavor {
     pub fn name(self) -> &'static str {
         match self {
             Flavor::Ds => "ds",
+            Flavor::R389 => "389",
             Flavor::Exchange => "exchange",
         }
     }
@@ -46,11 +45,22 @@ impl Flavor {
 /// Activations a day of a lab's Exchange connectors (`schedule = 96`: every 15 minutes).
 pub const EXCHANGE_SCHEDULE: i64 = 96;
 
+/// How often each supplier of a `--flavor 389` lab writes a change, in
+/// product time: a 389 agreement opens a session only when there is
+/// something to send, so without changes a fault on its path shows nothing.
+/// At 150 s, 300 s … : a minute past the 60 s a released connection
+/// lingers after the start-up session and after the keep-alive's (30 s
+/// after start, then hourly), so each write's session connects anew and a
+/// drop is a connect that times out, as in `library/389-firewall-drop.toml`.
+pub const R389_WRITE_EVERY: std::time::Duration = std::time::Duration::from_secs(150);
+
 /// `--flavor F --servers N` and the flags that shape it.
 #[derive(Debug, Clone)]
 pub struct FlavorSpec {
     pub flavor: Flavor,
     pub servers: usize,
+    /// 389: read-only consumers beside the `servers` suppliers.
+    pub consumers: usize,
     pub version: String,
     pub backends: Vec<String>,
     pub tls: bool,
@@ -77,6 +87,9 @@ pub fn scenario_text(spec: &FlavorSpec) -> String {
         doc.insert("topology".into(), Value::Table(topology));
         return toml::to_string(&doc).unwrap_or_default();
     }
+    if spec.flavor == Flavor::R389 {
+        return r389_text(spec);
+    }
     let mut servers = Vec::with_capacity(spec.servers);
     for i in 1..=spec.servers {
         let mut s = toml::Table::new();
@@ -99,9 +112,60 @@ pub fn scenario_text(spec: &FlavorSpec) -> String {
     toml::to_string(&doc).unwrap_or_default()
 }
 
+/// N suppliers and M consumers as `replharness mesh --flavor 389` brings
+/// them up ([`harness::ds389::Lab389Spec::new`]): `slapd-s1` … (replica
+/// ids 1 …), `slapd-c1` …, every supplier with an agreement to every other
+/// server; one suffix (the first backend).
+fn r389_text(spec: &FlavorSpec) -> String {
+    use toml::Value;
+    let names: Vec<(String, &str)> = (1..=spec.servers)
+        .map(|i| (format!("slapd-s{i}"), "supplier"))
+        .chain((1..=spec.consumers).map(|i| (format!("slapd-c{i}"), "consumer")))
+        .collect();
+    let mut servers = Vec::with_capacity(names.len());
+    let mut agreements = Vec::new();
+    for (name, role) in &names {
+        let mut replica = toml::Table::new();
+        replica.insert("role".into(), Value::String((*role).into()));
+        let mut s = toml::Table::new();
+        s.insert("name".into(), Value::String(name.clone()));
+        s.insert("replica".into(), Value::Table(replica));
+        servers.push(Value::Table(s));
+        if *role != "supplier" {
+            continue;
+        }
+        for (other, _) in names.iter().filter(|(n, _)| n != name) {
+            let mut a = toml::Table::new();
+            a.insert("from".into(), Value::String(name.clone()));
+            a.insert("to".into(), Value::String(other.clone()));
+            agreements.push(Value::Table(a));
+        }
+    }
+    let mut topology = toml::Table::new();
+    topology.insert("flavor".into(), Value::String("389".into()));
+    // "7.1" is the DS default: the 389 plan reads it as "not given" (2.3.1).
+    topology.insert("version".into(), Value::String(spec.version.clone()));
+    topology
+        .insert("backends".into(), Value::Array(spec.backends.iter().take(1).cloned().map(Value::String).collect()));
+    topology.insert("servers".into(), Value::Array(servers));
+    topology.insert("agreements".into(), Value::Array(agreements));
+    let mut doc = toml::Table::new();
+    doc.insert(
+        "name".into(),
+        Value::String(format!("lab: {} 389 suppliers, {} consumers", spec.servers, spec.consumers)),
+    );
+    doc.insert("tags".into(), Value::Array(vec![Value::String("389".into())]));
+    doc.insert("time_scale".into(), Value::Float(spec.time_scale));
+    doc.insert("topology".into(), Value::Table(topology));
+    toml::to_string(&doc).unwrap_or_default()
+}
+
 /// The plan of `--flavor F --servers N`.
 pub fn flavor(spec: &FlavorSpec) -> Result<Plan, Error> {
-    let file = format!("lab --flavor {} --servers {}", spec.flavor.name(), spec.servers);
+    let mut file = format!("lab --flavor {} --servers {}", spec.flavor.name(), spec.servers);
+    if spec.flavor == Flavor::R389 {
+        file.push_str(&format!(" --consumers {}", spec.consumers));
+    }
     crate::plan::load(&file, &scenario_text(spec))
 }
 
@@ -137,6 +201,7 @@ mod tests {
         FlavorSpec {
             flavor: Flavor::Ds,
             servers: n,
+            consumers: 0,
             version: "7.1".into(),
             backends: vec!["dc=example,dc=com".into()],
             tls: false,
@@ -188,11 +253,52 @@ mod tests {
     }
 
     #[test]
-    fn the_389_family_is_refused_with_the_reason() {
-        let e = Flavor::parse("389").expect_err("not yet").to_string();
-        assert!(e.contains("no 389 servers yet"), "{e}");
+    fn every_family_parses_and_others_are_refused() {
         assert_eq!(Flavor::parse("ds").expect("ds"), Flavor::Ds);
+        assert_eq!(Flavor::parse("389").expect("389"), Flavor::R389);
         assert_eq!(Flavor::parse("exchange").expect("exchange"), Flavor::Exchange);
+        let e = Flavor::parse("ad").expect_err("no such family").to_string();
+        assert!(e.contains("expected ds, 389 or exchange"), "{e}");
+    }
+
+    #[test]
+    fn a_389_lab_is_the_topology_mesh_brings_up() {
+        let mut s = spec(3);
+        s.flavor = Flavor::R389;
+        s.consumers = 2;
+        let plan = flavor(&s).expect("plan");
+        let p = plan.r389.as_ref().expect("a 389 plan");
+        let mesh = harness::ds389::Lab389Spec::new(3, 2, "dc=example,dc=com");
+        let names: Vec<&str> = p.servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["slapd-s1", "slapd-s2", "slapd-s3", "slapd-c1", "slapd-c2"]);
+        for (got, want) in p.servers.iter().zip(&mesh.servers) {
+            assert_eq!((&got.name, &got.host, &got.addresses), (&want.name, &want.host, &want.addresses));
+            assert_eq!(got.replica, want.replica, "{}", got.name);
+            let names = |c: &harness::ds389::ServerConfig389| {
+                c.agreements.iter().map(|a| (a.name.clone(), a.consumer.clone())).collect::<Vec<_>>()
+            };
+            assert_eq!(names(got), names(want));
+            assert_eq!(got.version.to_string(), crate::plan::r389::DEFAULT_VERSION);
+        }
+        // One proxied path per agreement: four for each of three suppliers.
+        assert_eq!(p.links.len(), 12, "{:?}", p.links);
+        assert!(p.expect_in_sync && plan.steps.is_empty());
+        assert_eq!(plan.time_scale, 100.0);
+        assert!(plan.probe_timeout.is_some());
+        s.version = "1.4.4.9".into();
+        let p = flavor(&s).expect("plan").r389.expect("389");
+        assert_eq!(p.servers[0].version.to_string(), "1.4.4.9");
+    }
+
+    #[test]
+    fn a_389_scenario_file_is_read_as_389_not_as_ds() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/library/389-firewall-drop.toml"))
+            .expect("bundled scenario");
+        let plan = scenario("389-firewall-drop.toml", &text, None).expect("plan");
+        let p = plan.r389.as_ref().expect("read as a 389 topology");
+        let names: Vec<&str> = p.servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["slapd-a", "slapd-b"]);
+        assert_eq!(p.links.len(), 1, "one agreement, one proxied path: {:?}", p.links);
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub struct LinkView {
     /// DS: one per shared domain.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub domains: Vec<DomainLink>,
-    /// Exchange: each direction's link (`A -> B`).
+    /// Exchange: each direction's link (`A -> B`); 389: each agreement of the pair (supplier -> consumer).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub directions: Vec<Direction>,
     pub faults: Vec<FaultView>,
@@ -86,6 +86,9 @@ pub struct DomainLink {
 pub struct Direction {
     pub link: String,
     pub up: bool,
+    /// 389: the agreement this direction is (`s1-to-s2`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<String>,
 }
 
 /// A fault installed on one or two directed links.

@@ -7,7 +7,9 @@
 //!   action) diagnosed by the built-in engine, on every change (after a
 //!   short settle) and every `--refresh` when nothing changes; a `verdicts`
 //!   event when they differ;
-//! - the scenario's later steps, on the virtual clock, as `run` plays them.
+//! - the scenario's later steps, on the virtual clock, as `run` plays them;
+//! - 389 labs of `--flavor 389`: a change written on every running supplier
+//!   now and then ([`super::args::LabSettings::writes_every`]).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -44,6 +46,32 @@ impl Lab {
         self.spawn(self.clone().engine());
         if !later.is_empty() {
             self.spawn(self.clone().play(later, wait_up));
+        }
+        if let Some(every) = self.settings.writes_every.filter(|_| self.net.r389_world().is_some()) {
+            self.spawn(self.clone().write_changes(every));
+        }
+    }
+
+    /// At every multiple of `every` on the virtual clock, one change on
+    /// each running 389 supplier: its agreements then open a session, and a
+    /// fault on their path shows in their status. Not on the timeline (it
+    /// is traffic, not an action).
+    async fn write_changes(self: Arc<Self>, every: Duration) {
+        let Some(w) = self.net.r389_world() else { return };
+        for k in 1u32.. {
+            let when = w.lab.clock().instant_at(every.saturating_mul(k));
+            tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                _ = tokio::time::sleep_until(when.into()) => {}
+            }
+            for s in w.lab.servers().iter().filter(|s| s.is_supplier()) {
+                if s.is_running().await {
+                    // A supplier stopping meanwhile refuses it: nothing to write then.
+                    if let Err(e) = s.write(1).await {
+                        tracing::debug!("lab: a change on {}: {e}", s.name());
+                    }
+                }
+            }
         }
     }
 
@@ -122,7 +150,7 @@ impl Lab {
         }
         let probes = self.probes.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let at = self.now_text();
-        if let Err(e) = self.net.write_case(&self.case, &probes) {
+        if let Err(e) = self.net.write_case(&self.case, &probes).await {
             self.engine_failed(format!("writing the case folder: {e}"));
             return;
         }
@@ -217,6 +245,21 @@ impl Lab {
                         let r = match self.net.ds_world() {
                             Some(w) => crate::runner::act::step(s, w).await.map_err(|e| e.to_string()),
                             None => Err("not a DS mesh".to_owned()),
+                        };
+                        (None, r.map(|()| Some(said(other))), ds_server(other))
+                    }
+                }
+            }
+            Script::R389(steps) => {
+                let s = &steps[i];
+                match &s.action {
+                    Action::Fault { links, toxic } => {
+                        (Some((links.clone(), toxic.clone(), s.place.to_string())), Ok(None), None)
+                    }
+                    other => {
+                        let r = match self.net.r389_world() {
+                            Some(w) => crate::runner::r389::step(s, w).await.map_err(|e| e.to_string()),
+                            None => Err("not a 389 topology".to_owned()),
                         };
                         (None, r.map(|()| Some(said(other))), ds_server(other))
                     }
@@ -321,8 +364,25 @@ fn said(a: &Action) -> String {
             format!("the generation id of {domain} on {server} is now {generation_id}")
         }
         Action::Wait { until, .. } => format!("waited for {until}"),
+        Action::R389(a) => r389_said(a),
         // Proxy faults are installed (and noted) by the lab itself.
         other => format!("{} step", other.verb()),
+    }
+}
+
+/// A 389 step in a few words, for the timeline.
+fn r389_said(a: &crate::plan::Action389) -> String {
+    use crate::plan::Action389 as A;
+    match a {
+        A::Write { server, count } => format!("{count} change(s) written on {server}"),
+        A::Agreement { supplier, agreement, change } => match change.enabled {
+            Some(true) => format!("enabled the agreement {agreement} on {supplier}"),
+            Some(false) => format!("disabled the agreement {agreement} on {supplier}"),
+            None => format!("changed the agreement {agreement} on {supplier}"),
+        },
+        A::Init { supplier, agreement } => format!("initialized the consumer of {agreement} from {supplier}"),
+        A::Poke { supplier, agreement } => format!("poked the agreement {agreement} on {supplier}"),
+        A::Replica { server, .. } => format!("changed the replica of {server}"),
     }
 }
 

@@ -7,7 +7,7 @@
 
 pub(crate) mod act;
 pub(crate) mod case;
-mod r389;
+pub(crate) mod r389;
 pub(crate) mod world;
 
 use std::path::PathBuf;

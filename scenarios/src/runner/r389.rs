@@ -32,8 +32,9 @@ use crate::{analyzer, expect};
 /// How long the topology may take to come in sync before the first timed step.
 const SETTLE: Duration = Duration::from_secs(30);
 
-struct World389 {
-    lab: Lab389,
+/// A 389 topology as `run` plays it; the lab (`crate::lab`) shows the same world.
+pub(crate) struct World389 {
+    pub(crate) lab: Lab389,
     proxies: ProxyServer,
     links: BTreeMap<LinkRef, Proxy>,
     /// The link proxies on an external API, when the run or the file names one.
@@ -43,7 +44,7 @@ struct World389 {
 }
 
 impl World389 {
-    async fn up(plan: &Plan, p: &Plan389, seed: u64, api: &proxy_api::Settings) -> Result<World389, Error> {
+    pub(crate) async fn up(plan: &Plan, p: &Plan389, seed: u64, api: &proxy_api::Settings) -> Result<World389, Error> {
         let mut servers = p.servers.clone();
         let kernel = match plan.network {
             Network::Proxy => None,
@@ -132,7 +133,8 @@ impl World389 {
         Ok(())
     }
 
-    fn proxy(&self, link: &LinkRef) -> Result<&Proxy, Error> {
+    /// The in-process proxy on an agreement's path.
+    pub(crate) fn proxy(&self, link: &LinkRef) -> Result<&Proxy, Error> {
         self.links
             .get(link)
             .ok_or_else(|| Error::Proxy { link: link.proxy_name(), source: fault_proxy::ProxyError::ProxyNotFound })
@@ -174,7 +176,8 @@ impl World389 {
         Ok(self.lab.server(name)?)
     }
 
-    async fn shutdown(&self) {
+    /// Stops every server cleanly, then the proxies (and the test hosts, the external proxies).
+    pub(crate) async fn shutdown(&self) {
         self.lab.shutdown().await;
         self.proxies.shutdown().await;
         if let Some(k) = &self.kernel {
@@ -292,7 +295,8 @@ async fn wait(w: &World389, u: &Until389, limit: Duration) -> Result<bool, Error
     })
 }
 
-async fn step(s: &PlannedStep, w: &World389) -> Result<(), Error> {
+/// One step of a 389 timeline (the lab plays a file's steps with it too).
+pub(crate) async fn step(s: &PlannedStep, w: &World389) -> Result<(), Error> {
     let fail = |e: Error| Error::Step { place: s.place.clone(), action: s.action.verb(), source: Box::new(e) };
     let run = async {
         match &s.action {
@@ -349,9 +353,7 @@ async fn timeline(plan: &Plan, p: &Plan389, w: &World389, stage: &Stage) -> Resu
     w.lab.start_all().await?;
     if early.is_empty() && p.expect_in_sync {
         stage.set("waiting for every agreement to be in sync");
-        w.lab.wait_in_sync(SETTLE).await.map_err(|rows| {
-            Error::NotUp(rows.into_iter().map(|r| format!("{} ({}: {})", r.name, r.supplier, r.status)).collect())
-        })?;
+        in_sync(w, SETTLE).await.map_err(Error::NotUp)?;
     }
     for s in &later {
         stage.set(format!("step {} at {}s", s.action.verb(), s.at.as_secs()));
@@ -361,8 +363,16 @@ async fn timeline(plan: &Plan, p: &Plan389, w: &World389, stage: &Stage) -> Resu
     Ok(())
 }
 
+/// Waits until every agreement is in sync; on timeout, each agreement as it was (`NAME (SUPPLIER: STATUS)`).
+pub(crate) async fn in_sync(w: &World389, timeout: Duration) -> Result<(), Vec<String>> {
+    w.lab
+        .wait_in_sync(timeout)
+        .await
+        .map_err(|rows| rows.into_iter().map(|r| format!("{} ({}: {})", r.name, r.supplier, r.status)).collect())
+}
+
 /// TCP probes along each agreement's path (through its proxy).
-async fn probes(p: &Plan389, w: &World389, wait: Duration) -> Vec<ProbeLine> {
+pub(crate) async fn probes(p: &Plan389, w: &World389, wait: Duration) -> Vec<ProbeLine> {
     let mut out = Vec::new();
     for link in &p.links {
         let (Ok(from), Ok(to)) = (w.server(&link.from), w.server(&link.to)) else { continue };
@@ -408,8 +418,9 @@ async fn tcp(from: std::net::IpAddr, to: SocketAddr, wait: Duration) -> &'static
     }
 }
 
-fn write_case(case: &CaseDir, lab: &Lab389, probes: &[ProbeLine]) -> Result<(), Error> {
-    harness::casefile::write_case(lab, case.path())?;
+/// The case folder of a 389 world: every server's files, the probes, the network it ran on.
+pub(crate) async fn write_case(case: &CaseDir, w: &World389, probes: &[ProbeLine]) -> Result<(), Error> {
+    harness::casefile::write_case(&w.lab, case.path())?;
     let mut lines = String::new();
     for p in probes {
         if let Ok(l) = serde_json::to_string(p) {
@@ -418,7 +429,17 @@ fn write_case(case: &CaseDir, lab: &Lab389, probes: &[ProbeLine]) -> Result<(), 
         }
     }
     let file = case.path().join("probes.jsonl");
-    std::fs::write(&file, lines).map_err(|source| Error::CaseFolder { path: file, source })
+    std::fs::write(&file, lines).map_err(|source| Error::CaseFolder { path: file, source })?;
+    let note = match &w.kernel {
+        Some(k) => k.note().await,
+        None => {
+            let mut t = toml::Table::new();
+            t.insert("kind".into(), "proxy".into());
+            t.insert("proxied_links".into(), toml::Value::Integer(w.links.len() as i64));
+            t
+        }
+    };
+    case.note_network(&note)
 }
 
 pub(super) async fn play(
@@ -439,17 +460,7 @@ pub(super) async fn play(
         };
         stage.set("writing the case folder");
         let case = CaseDir::new(opts.keep.as_deref(), &plan.name)?;
-        write_case(&case, &w.lab, &probes)?;
-        let note = match &w.kernel {
-            Some(k) => k.note().await,
-            None => {
-                let mut t = toml::Table::new();
-                t.insert("kind".into(), "proxy".into());
-                t.insert("proxied_links".into(), toml::Value::Integer(w.links.len() as i64));
-                t
-            }
-        };
-        case.note_network(&note)?;
+        write_case(&case, &w, &probes).await?;
         stage.set("diagnosis");
         let verdicts = match &opts.analyzer {
             None => diagnosis::diagnose(case.path(), &diagnosis::Options::default())?.verdicts,

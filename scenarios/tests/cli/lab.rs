@@ -232,7 +232,8 @@ fn the_matcher_sees_what_is_missing() {
 #[test]
 fn bad_input_exits_2_naming_what_is_wrong() {
     let cases: &[(&[&str], &str)] = &[
-        (&["lab", "--flavor", "389"], "--flavor 389: the scenario runner has no 389 servers yet"),
+        (&["lab", "--flavor", "389", "--tls"], "--tls: the 389 flavor's agreements run LDAP in clear"),
+        (&["lab", "--consumers", "1"], "--consumers is for --flavor 389, not ds"),
         (&["lab", "--listen", "0.0.0.0:0"], "--listen 0.0.0.0:0: not a loopback address; pass --allow-remote"),
         (&["lab", "--servers", "0"], "0 is not in 1..=32"),
         (&["lab", "--time-scale", "0.5"], "--time-scale must be a number from 1 to 10000, not 0.5"),

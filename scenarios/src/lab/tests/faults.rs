@@ -140,6 +140,7 @@ async fn an_exchange_organization_breaks_and_heals_too() {
     let spec = FlavorSpec {
         flavor: Flavor::Exchange,
         servers: 2,
+        consumers: 0,
         version: String::new(),
         backends: Vec::new(),
         tls: false,

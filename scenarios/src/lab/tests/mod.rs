@@ -5,9 +5,11 @@
 //! - [`faults`]: links broken and healed (DS, a scenario's script, Exchange), probes per action.
 //! - [`requests`]: servers, bad requests, other origins, logs, the page.
 //! - [`events`]: the event stream.
+//! - [`r389`]: 389 suppliers: agreements as links, a dropped path, a bundled scenario.
 
 mod events;
 mod faults;
+mod r389;
 mod requests;
 
 use std::sync::Arc;
@@ -32,6 +34,7 @@ pub(super) fn settings(servers: usize) -> LabSettings {
     let spec = FlavorSpec {
         flavor: Flavor::Ds,
         servers,
+        consumers: 0,
         version: "7.1".into(),
         backends: vec!["dc=example,dc=com".into()],
         tls: false,
@@ -44,6 +47,7 @@ pub(super) fn settings(servers: usize) -> LabSettings {
         listen: "127.0.0.1:0".parse().expect("addr"),
         case_out: None,
         refresh: Duration::from_millis(500),
+        writes_every: None,
     }
 }
 
