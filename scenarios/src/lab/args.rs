@@ -24,11 +24,11 @@ pub struct LabArgs {
     #[arg(long, default_value = "ds", value_parser = ["ds", "389", "exchange"], conflicts_with = "scenario")]
     pub flavor: String,
     /// Number of servers (389: suppliers; Exchange: sites), named as `replharness mesh` names them:
-    /// ds-1 … ds-N, slapd-s1 … slapd-sN, BH-LONDON, BH-PARIS …
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=32), conflicts_with = "scenario")]
-    pub servers: u16,
-    /// 389: read-only consumers beside the --servers suppliers, named slapd-c1 … (default 1, as
-    /// for `replharness mesh --flavor 389`); every supplier has an agreement to every other server.
+    /// ds-1 … ds-N, slapd-s1 … slapd-sN, BH-LONDON, BH-PARIS … (default 3; 389: 1).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=32), conflicts_with = "scenario")]
+    pub servers: Option<u16>,
+    /// 389: read-only consumers beside the --servers suppliers, named slapd-c1 … (default 2);
+    /// every supplier has an agreement to every other server, as `replharness mesh --flavor 389`.
     #[arg(long, value_parser = clap::value_parser!(u16).range(0..=32), conflicts_with = "scenario")]
     pub consumers: Option<u16>,
     /// DS and 389: the product version of every server (DS 2.6, 6.5, 7.0, 7.1 …, default 7.1;
@@ -132,6 +132,8 @@ impl LabSettings {
             }
             None => {
                 let flavor = super::topology::Flavor::parse(&a.flavor)?;
+                // 389: one supplier and two consumers unless told otherwise (docs/lab.md, Families).
+                let servers = a.servers.unwrap_or(if flavor == super::topology::Flavor::R389 { 1 } else { 3 });
                 if flavor != super::topology::Flavor::R389 && a.consumers.is_some() {
                     return Err(BadInput(format!("--consumers is for --flavor 389, not {}", flavor.name())));
                 }
@@ -151,10 +153,9 @@ impl LabSettings {
                     if let Some((flag, _)) = ds_only.iter().find(|(_, given)| *given) {
                         return Err(BadInput(format!("{flag} is for DS servers, not Exchange bridgeheads")));
                     }
-                    if a.servers < 2 {
+                    if servers < 2 {
                         return Err(BadInput(format!(
-                            "--servers {}: an Exchange organization needs 2 sites or more to replicate between",
-                            a.servers
+                            "--servers {servers}: an Exchange organization needs 2 sites or more to replicate between"
                         )));
                     }
                 }
@@ -164,8 +165,8 @@ impl LabSettings {
                 let backends = if a.backends.is_empty() { vec!["dc=example,dc=com".to_owned()] } else { a.backends };
                 let spec = super::topology::FlavorSpec {
                     flavor,
-                    servers: usize::from(a.servers),
-                    consumers: usize::from(a.consumers.unwrap_or(1)),
+                    servers: usize::from(servers),
+                    consumers: usize::from(a.consumers.unwrap_or(2)),
                     version: a.version.unwrap_or_else(|| "7.1".to_owned()),
                     backends,
                     tls: a.tls,
@@ -190,5 +191,46 @@ impl LabSettings {
             refresh: a.refresh,
             writes_every,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        lab: LabArgs,
+    }
+
+    fn settings(args: &[&str]) -> Result<LabSettings, BadInput> {
+        let cli = Cli::try_parse_from(std::iter::once("lab").chain(args.iter().copied())).expect("parses");
+        LabSettings::from_args(cli.lab)
+    }
+
+    fn names(s: &LabSettings) -> Vec<String> {
+        s.plan.r389.as_ref().map(|p| p.servers.iter().map(|c| c.name.clone()).collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_389_lab_is_one_supplier_and_two_consumers_unless_told_otherwise_and_writes_changes() {
+        let s = settings(&["--flavor", "389"]).expect("settings");
+        assert_eq!(names(&s), ["slapd-s1", "slapd-c1", "slapd-c2"]);
+        assert_eq!(s.source, "1 389 suppliers, 2 consumers");
+        assert_eq!(s.writes_every, Some(super::super::topology::R389_WRITE_EVERY));
+        let s = settings(&["--flavor", "389", "--servers", "2", "--consumers", "0"]).expect("settings");
+        assert_eq!(names(&s), ["slapd-s1", "slapd-s2"]);
+        let ds = settings(&[]).expect("settings");
+        assert_eq!((ds.plan.servers.len(), ds.writes_every, ds.plan.r389.is_none()), (3, None, true));
+        for (args, want) in [
+            (&["--consumers", "1"][..], "--consumers is for --flavor 389, not ds"),
+            (&["--flavor", "389", "--tls"][..], "--tls: the 389 flavor's agreements run LDAP in clear"),
+            (&["--flavor", "389", "--backend", "dc=a", "--backend", "dc=b"][..], "give --backend once"),
+        ] {
+            let e = settings(args).expect_err("bad input").0;
+            assert!(e.contains(want), "{args:?}: {e}");
+        }
     }
 }
