@@ -75,6 +75,22 @@ impl PairLink {
     }
 }
 
+/// Directed links (from, to, what runs on it) grouped by pair, each pair
+/// and its members in topology order (`order`).
+fn by_pair(order: &[String], dirs: impl Iterator<Item = (String, String, Direction)>) -> Vec<PairLink> {
+    let at = |n: &str| order.iter().position(|x| x == n);
+    let mut out: Vec<PairLink> = Vec::new();
+    for (from, to, dir) in dirs {
+        let (a, b) = if at(&from) <= at(&to) { (from, to) } else { (to, from) };
+        match out.iter_mut().find(|p| p.a == a && p.b == b) {
+            Some(p) => p.directions.push(dir),
+            None => out.push(PairLink { a, b, domains: Vec::new(), directions: vec![dir] }),
+        }
+    }
+    out.sort_by_key(|p| (at(&p.a), at(&p.b)));
+    out
+}
+
 /// A scenario's steps after those at 0, in its family's own types.
 pub(super) enum Script {
     Ds(Vec<PlannedStep>),
@@ -343,45 +359,21 @@ impl Net {
                 }
             }
             Net::Exchange(w) => {
-                let order = self.names();
-                let at = |n: &str| order.iter().position(|x| x == n);
-                for r in w.org.link_table() {
-                    let (a, b) = if at(&r.from) <= at(&r.to) {
-                        (r.from.clone(), r.to.clone())
-                    } else {
-                        (r.to.clone(), r.from.clone())
-                    };
-                    let dir = Direction { link: format!("{} -> {}", r.from, r.to), up: r.up, agreement: None };
-                    match out.iter_mut().find(|p| p.a == a && p.b == b) {
-                        Some(p) => p.directions.push(dir),
-                        None => out.push(PairLink { a, b, domains: Vec::new(), directions: vec![dir] }),
-                    }
-                }
-                out.sort_by_key(|p| (at(&p.a), at(&p.b)));
+                let dirs = w.org.link_table().into_iter().map(|r| {
+                    let link = format!("{} -> {}", r.from, r.to);
+                    (r.from, r.to, Direction { link, up: r.up, agreement: None })
+                });
+                out = by_pair(&self.names(), dirs);
             }
             Net::R389(n) => {
-                let order = self.names();
-                let at = |x: &str| order.iter().position(|y| y == x);
-                for r in n.world.lab.agreements() {
-                    let (a, b) = if at(&r.supplier) <= at(&r.consumer) {
-                        (r.supplier.clone(), r.consumer.clone())
-                    } else {
-                        (r.consumer.clone(), r.supplier.clone())
-                    };
+                let dirs = n.world.lab.agreements().into_iter().map(|r| {
                     // Up: enabled, and its last session succeeded (the status moves only
                     // when a session is tried, so a fault shows once there is something to send).
                     let up = r.enabled && r.status.contains("Incremental update succeeded");
-                    let dir = Direction {
-                        link: format!("{} -> {}", r.supplier, r.consumer),
-                        up,
-                        agreement: Some(r.name.clone()),
-                    };
-                    match out.iter_mut().find(|p| p.a == a && p.b == b) {
-                        Some(p) => p.directions.push(dir),
-                        None => out.push(PairLink { a, b, domains: Vec::new(), directions: vec![dir] }),
-                    }
-                }
-                out.sort_by_key(|p| (at(&p.a), at(&p.b)));
+                    let link = format!("{} -> {}", r.supplier, r.consumer);
+                    (r.supplier, r.consumer, Direction { link, up, agreement: Some(r.name) })
+                });
+                out = by_pair(&self.names(), dirs);
             }
         }
         out

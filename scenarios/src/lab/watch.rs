@@ -235,31 +235,17 @@ impl Lab {
     /// did goes on the timeline. A failed step is noted, not fatal.
     async fn play_one(&self, script: &Script, i: usize) {
         let (fault, result, server) = match script {
-            Script::Ds(steps) => {
+            Script::Ds(steps) | Script::R389(steps) => {
                 let s = &steps[i];
                 match &s.action {
                     Action::Fault { links, toxic } => {
                         (Some((links.clone(), toxic.clone(), s.place.to_string())), Ok(None), None)
                     }
                     other => {
-                        let r = match self.net.ds_world() {
-                            Some(w) => crate::runner::act::step(s, w).await.map_err(|e| e.to_string()),
-                            None => Err("not a DS mesh".to_owned()),
-                        };
-                        (None, r.map(|()| Some(said(other))), ds_server(other))
-                    }
-                }
-            }
-            Script::R389(steps) => {
-                let s = &steps[i];
-                match &s.action {
-                    Action::Fault { links, toxic } => {
-                        (Some((links.clone(), toxic.clone(), s.place.to_string())), Ok(None), None)
-                    }
-                    other => {
-                        let r = match self.net.r389_world() {
-                            Some(w) => crate::runner::r389::step(s, w).await.map_err(|e| e.to_string()),
-                            None => Err("not a 389 topology".to_owned()),
+                        let r = match (self.net.ds_world(), self.net.r389_world()) {
+                            (Some(w), _) => crate::runner::act::step(s, w).await.map_err(|e| e.to_string()),
+                            (None, Some(w)) => crate::runner::r389::step(s, w).await.map_err(|e| e.to_string()),
+                            (None, None) => Err("not a DS mesh or a 389 topology".to_owned()),
                         };
                         (None, r.map(|()| Some(said(other))), ds_server(other))
                     }
