@@ -157,36 +157,69 @@ impl Replica {
 
     /// The changes a consumer with `consumer` RUV lacks, in CSN order, or why
     /// the changelog cannot say (`cl5CreateReplayIterator`).
+    ///
+    /// As `_cl5PositionCursorForReplay` does through the changelog cache
+    /// (`cl5_clcache.c`): for each replica id of this supplier's RUV with a
+    /// newest CSN (`clcache_refresh_local_maxcsn`), a consumer at or past it
+    /// is up to date for that id and gets nothing of it; one with nothing of
+    /// it starts at the id's oldest CSN, one behind at its own newest CSN
+    /// (`clcache_initial_anchorcsn`). The session starts at the oldest of
+    /// those anchors; only that CSN has to be in the changelog. When it is
+    /// not, `_cl5CheckMissingCSN` decides: below the purge point, purged;
+    /// at most this supplier's newest CSN for that id, missing; newer, nothing
+    /// to send. Changes of an id already covered by the consumer's RUV are
+    /// skipped (`clcache_skip_change`).
     pub fn replay_for(&self, consumer: &Ruv) -> Result<Vec<Change>, ReplayError> {
         let Some(own) = &self.ruv else { return Ok(Vec::new()) };
-        let mut starts: BTreeMap<u16, Option<Csn>> = BTreeMap::new();
-        for e in own.elements.iter().filter(|e| e.max.is_some()) {
-            let from = consumer.element(e.rid).and_then(|c| c.max);
-            if let Some(from) = from {
-                let in_log = self.changelog.iter().any(|c| c.csn == from);
-                let purged = self.purged.get(&e.rid).is_some_and(|p| from <= *p);
-                if !in_log && purged {
-                    return Err(ReplayError::Purged);
-                }
-                if !in_log {
-                    return Err(ReplayError::Missing);
-                }
-            } else if self.purged.contains_key(&e.rid) {
-                // The consumer has nothing of this replica and the first changes are gone.
-                return Err(ReplayError::Purged);
-            }
-            starts.insert(e.rid, from);
+        // Per replica id with something to send: (the consumer's newest CSN, ours).
+        let mut send: BTreeMap<u16, (Option<Csn>, Csn)> = BTreeMap::new();
+        let mut anchor: Option<Csn> = None;
+        for e in &own.elements {
+            // `ruv_enumerate_elements` without all elements: only those with CSNs.
+            let (Some(local_min), Some(local_max)) = (e.min, e.max) else { continue };
+            let consumer_max = consumer.element(e.rid).and_then(|c| c.max);
+            let rid_anchor = match consumer_max {
+                None => local_min,
+                Some(c) if local_max > c => c,
+                // Up to date, or ahead of this supplier: nothing for this id.
+                Some(_) => continue,
+            };
+            send.insert(e.rid, (consumer_max, local_max));
+            anchor = Some(anchor.map_or(rid_anchor, |a| a.min(rid_anchor)));
+        }
+        let Some(anchor) = anchor else { return Ok(Vec::new()) };
+        if !self.changelog.iter().any(|c| c.csn == anchor) {
+            return self.check_missing(anchor, own).map(|()| Vec::new());
         }
         Ok(self
             .changelog
             .iter()
-            .filter(|c| match starts.get(&c.csn.rid) {
-                Some(Some(from)) => c.csn > *from,
-                Some(None) => true,
+            .filter(|c| match send.get(&c.csn.rid) {
+                Some((from, local_max)) => from.is_none_or(|f| c.csn > f) && c.csn <= *local_max,
                 None => false,
             })
             .cloned()
             .collect())
+    }
+
+    /// `_cl5CheckMissingCSN`: a start CSN the changelog lacks. At or below
+    /// what was trimmed for its replica id: purged; no newer than this
+    /// supplier's newest CSN for that id: missing (the change should be
+    /// here); newer: not seen yet, nothing to send.
+    ///
+    /// One difference: the server answers purged when its purge RUV has no
+    /// CSN for the id (changes imported at initialization, never logged);
+    /// the mock has no purge point there only for a changelog lost and
+    /// recreated empty, which it reports as missing.
+    fn check_missing(&self, csn: Csn, own: &Ruv) -> Result<(), ReplayError> {
+        let Some(supplier_max) = own.element(csn.rid).and_then(|e| e.max) else { return Ok(()) };
+        if self.purged.get(&csn.rid).is_some_and(|p| csn <= *p) {
+            return Err(ReplayError::Purged);
+        }
+        if csn <= supplier_max {
+            return Err(ReplayError::Missing);
+        }
+        Ok(())
     }
 
     /// Learns the consumer's newest CSN (`replica_update_csngen_state`).
@@ -265,8 +298,12 @@ mod tests {
         assert_eq!(s.own_max(), Some(b));
     }
 
+    /// `_cl5PositionCursorForReplay` through `clcache_initial_anchorcsn` and
+    /// `_cl5CheckMissingCSN`: a start CSN below the purge point is purged; a
+    /// consumer ahead of this supplier for a replica id is up to date for it
+    /// (`clcache_refresh_local_maxcsn`) and gets nothing, not missing data.
     #[test]
-    fn a_trimmed_changelog_says_purged_and_a_consumer_ahead_says_missing() {
+    fn a_trimmed_changelog_says_purged_and_a_consumer_ahead_gets_nothing() {
         let mut s = supplier();
         let mut c = s.ruv.clone().expect("ruv");
         let first = s.local_change(1000, UpdateKind::Modify, "uid=user1,ou=people,dc=example,dc=com", "x");
@@ -275,11 +312,63 @@ mod tests {
             s.local_change(1001 + i, UpdateKind::Modify, "uid=user2,ou=people,dc=example,dc=com", "x");
         }
         assert_eq!(s.replay_for(&c), Err(ReplayError::Purged));
+        let fresh = Ruv::new("6b025b4a000000010000");
+        assert_eq!(s.replay_for(&fresh), Err(ReplayError::Purged), "the oldest change of replica 1 is gone");
         let mut ahead = s.ruv.clone().expect("ruv");
         ahead.update(Csn { time: 9999, seq: 0, rid: 1, subseq: 0 }, None, 9999);
         let mut s2 = supplier();
         s2.local_change(1000, UpdateKind::Modify, "uid=user1,ou=people,dc=example,dc=com", "x");
-        assert_eq!(s2.replay_for(&ahead), Err(ReplayError::Missing));
+        assert_eq!(s2.replay_for(&ahead), Ok(Vec::new()));
+    }
+
+    /// `_cl5CheckMissingCSN`: the consumer's CSN is older than this
+    /// supplier's newest for its replica id, past the purge point, and not in
+    /// the changelog: missing.
+    #[test]
+    fn a_consumer_csn_the_changelog_should_hold_is_missing() {
+        let mut s = supplier();
+        let mut c = s.ruv.clone().expect("ruv");
+        let first = s.local_change(1000, UpdateKind::Modify, "uid=user1,ou=people,dc=example,dc=com", "x");
+        c.update(first, None, 1000);
+        s.changelog.clear();
+        s.local_change(1001, UpdateKind::Modify, "uid=user2,ou=people,dc=example,dc=com", "x");
+        assert_eq!(s.replay_for(&c), Err(ReplayError::Missing));
+    }
+
+    /// Two suppliers' replica ids: the consumer ahead for one gets nothing of
+    /// it and everything it lacks of the other; a replica id it has nothing
+    /// of is sent from its first change; an element without CSNs (a supplier
+    /// that changed nothing yet, `ruv_add_replica`) asks for nothing.
+    #[test]
+    fn each_replica_id_replays_from_where_the_consumer_is() {
+        let mut s = supplier();
+        let a = s.local_change(1000, UpdateKind::Modify, "uid=user1,ou=people,dc=example,dc=com", "x");
+        let b1 = Csn { time: 1001, seq: 0, rid: 2, subseq: 0 };
+        let change = |csn| Change {
+            csn,
+            kind: UpdateKind::Modify,
+            dn: "uid=user2,ou=people,dc=example,dc=com".into(),
+            uniqueid: uniqueid_for("uid=user2,ou=people,dc=example,dc=com"),
+            changes: "x".into(),
+        };
+        s.apply_replicated(change(b1), Some("ldap://b.example.com:389"), 1001);
+        let a2 = s.local_change(1002, UpdateKind::Modify, "uid=user1,ou=people,dc=example,dc=com", "x");
+        // The other supplier: its own replica id ahead of this one, replica 1 behind.
+        let mut peer = Ruv::new("6b025b4a000000010000");
+        peer.ensure(2, "ldap://b.example.com:389");
+        peer.update(b1, None, 1001);
+        peer.update(Csn { time: 1003, seq: 0, rid: 2, subseq: 0 }, None, 1003);
+        peer.update(a, None, 1000);
+        let got = s.replay_for(&peer).expect("positions");
+        assert_eq!(got.iter().map(|c| c.csn).collect::<Vec<_>>(), [a2]);
+        // A peer that has nothing of replica 1 and only its own placeholder element.
+        let mut placeholder = Ruv::new("6b025b4a000000010000");
+        placeholder.ensure(2, "ldap://b.example.com:389");
+        let got = s.replay_for(&placeholder).expect("positions");
+        assert_eq!(got.iter().map(|c| c.csn).collect::<Vec<_>>(), [a, b1, a2]);
+        let mut fresh = supplier();
+        fresh.ruv.as_mut().expect("ruv").ensure(2, "ldap://b.example.com:389");
+        assert_eq!(fresh.replay_for(&placeholder), Ok(Vec::new()));
     }
 
     #[test]

@@ -12,7 +12,12 @@ const SUFFIX: &str = "dc=example,dc=com";
 const WAIT: Duration = Duration::from_secs(15);
 
 fn spec() -> Lab389Spec {
-    let mut s = Lab389Spec::new(1, 1, SUFFIX);
+    spec_of(1, 1)
+}
+
+/// `suppliers` suppliers in a mesh, each also sending to `consumers` consumers.
+fn spec_of(suppliers: usize, consumers: usize) -> Lab389Spec {
+    let mut s = Lab389Spec::new(suppliers, consumers, SUFFIX);
     s.time_scale = 100.0;
     for c in &mut s.servers {
         if let Some(r) = c.replica.as_mut() {
@@ -208,6 +213,53 @@ async fn every_consumer_answer_gives_the_documented_status() {
         c.set_knobs(Default::default());
         s.modify_agreement("s1-to-c1", |_| {}).expect("touch");
         status_is(&lab, SUCCEEDED).await;
+        lab.shutdown().await;
+    })
+    .await;
+}
+
+/// Two suppliers with agreements both ways, and a consumer of each: a write
+/// on either (and the keep-alive entries each adds at its first start)
+/// reaches every other server, and no agreement finds missing data. Each
+/// supplier's session skips the replica ids its peer is up to date or ahead
+/// for (`clcache_refresh_local_maxcsn`), as the real changelog positioning
+/// does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_suppliers_replicate_both_ways_without_missing_data() {
+    bounded(async {
+        let lab = Lab389::start(spec_of(2, 1)).await.expect("lab");
+        lab.wait_in_sync(WAIT)
+            .await
+            .unwrap_or_else(|rows| panic!("the keep-alive entries never everywhere: {rows:#?}"));
+        let s1 = lab.server("slapd-s1").expect("s1");
+        let s2 = lab.server("slapd-s2").expect("s2");
+        let c1 = lab.server("slapd-c1").expect("c1");
+        let a = s1.write(1).await.expect("write on s1");
+        lab.wait_in_sync(WAIT).await.unwrap_or_else(|rows| panic!("s1's write never everywhere: {rows:#?}"));
+        assert!(s2.ruv_max(1) >= a.last().copied());
+        let b = s2.write(2).await.expect("writes on s2");
+        let a2 = s1.write(1).await.expect("another write on s1");
+        lab.wait_in_sync(WAIT).await.unwrap_or_else(|rows| panic!("the writes never everywhere: {rows:#?}"));
+        assert!(s2.ruv_max(1) >= a2.last().copied());
+        assert!(s1.ruv_max(2) >= b.last().copied());
+        assert!(c1.ruv_max(1) >= a2.last().copied() && c1.ruv_max(2) >= b.last().copied());
+        let rows = lab.agreements();
+        assert_eq!(rows.len(), 4, "s1-to-s2, s1-to-c1, s2-to-s1, s2-to-c1: {rows:#?}");
+        for r in &rows {
+            assert_eq!(r.status, "Error (0) Replica acquired successfully: Incremental update succeeded", "{r:#?}");
+        }
+        for name in ["slapd-s1", "slapd-s2"] {
+            let bad: Vec<String> = lab
+                .server(name)
+                .expect("server")
+                .log()
+                .records()
+                .into_iter()
+                .map(|r| r.line)
+                .filter(|l| l.contains("Missing data encountered") || l.contains("purged from the changelog"))
+                .collect();
+            assert!(bad.is_empty(), "{name}: {bad:#?}");
+        }
         lab.shutdown().await;
     })
     .await;
