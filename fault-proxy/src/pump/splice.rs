@@ -26,8 +26,8 @@ use crate::io::PipePool;
 
 /// Zero-copy steps taken in a row before looking at the select again.
 const SPLICE_BURST: usize = 8;
-/// Reads of up to this many bytes are copied (a stack buffer, never held
-/// across a wait: what a full destination does not take is kept on the heap).
+/// Reads of up to this many bytes are copied (a per-thread buffer, never
+/// held across a wait: what a full destination does not take is kept on the heap).
 pub(crate) const SMALL: usize = 16 * 1024;
 /// After no pipe could be made (out of descriptors), the copying path
 /// carries the bytes this long before a pipe is tried again.
@@ -189,14 +189,21 @@ impl<'a> ZeroCopy<'a> {
 /// Reads what the source has (up to [`SMALL`]) and writes it on at once;
 /// what the destination does not take now comes back as `rest`.
 fn copy_small(ends: Ends<'_>) -> Copied {
+    thread_local! {
+        // One per thread, reused: a fresh stack buffer would be zeroed on every hop.
+        static SCRATCH: std::cell::RefCell<Box<[u8]>> = std::cell::RefCell::new(vec![0u8; SMALL].into_boxed_slice());
+    }
+    SCRATCH.with(|b| copy_through(ends, &mut b.borrow_mut()))
+}
+
+fn copy_through(ends: Ends<'_>, buf: &mut [u8]) -> Copied {
     use std::io::ErrorKind;
-    let mut buf = [0u8; SMALL];
     let mut got = 0usize;
     // A short read drained the socket: saying WouldBlock after it clears the
     // readiness now (tokio clears only readiness it has not seen renewed, so
     // bytes arriving meanwhile still wake the next wait).
     let r = ends.src.try_io(tokio::io::Interest::READABLE, || {
-        let n = rustix::io::read(ends.src, &mut buf).map_err(std::io::Error::from)?;
+        let n = rustix::io::read(ends.src, &mut *buf).map_err(std::io::Error::from)?;
         got = n;
         if n > 0 && n < SMALL {
             Err(ErrorKind::WouldBlock.into())
